@@ -1,0 +1,82 @@
+"""Greedy decoding, beam search and sampling over the course's Transformer."""
+import pytest
+import torch
+
+from transformer_lesson import Transformer, beam_search, greedy_decode, sample_decode
+from transformer_lesson.decoding import length_penalty
+
+
+def peaked_model(seed):
+    """A small random model whose output distributions are sharp enough to make search matter."""
+    torch.manual_seed(seed)
+    model = Transformer(12, 10, d_model=16, num_heads=2, num_encoder_layers=1, num_decoder_layers=1,
+                        d_ff=32, dropout=0.0, max_len=32).eval()
+    with torch.no_grad():
+        model.generator.weight.mul_(3.0)
+    return model
+
+
+def sequence_log_prob(model, src, tokens, finished):
+    """Score a token sequence with teacher forcing: the sum of log P(token | prefix), plus <eos> if finished."""
+    tgt = torch.tensor([[1] + tokens])
+    targets = tokens + ([2] if finished else [])
+    log_p = torch.log_softmax(model(src[None], tgt), dim=-1)[0]
+    return sum(log_p[i, t].item() for i, t in enumerate(targets))
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_beam_of_one_equals_greedy(seed):
+    model = peaked_model(seed)
+    src = torch.tensor([4, 5, 6, 7])
+    greedy = greedy_decode(model, src[None], max_len=12)[0]
+    beam = beam_search(model, src, beam_size=1, max_len=12, length_penalty_alpha=0.0)[0]
+    assert beam.tokens == greedy.tokens
+    assert beam.log_prob == pytest.approx(greedy.log_prob, abs=1e-5)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_beam_log_probability_is_never_below_greedy(seed):
+    model = peaked_model(seed)
+    for src in ([4, 5, 6], [7, 8, 9, 10, 4], [11, 3]):
+        src = torch.tensor(src)
+        greedy = greedy_decode(model, src[None], max_len=12)[0]
+        beam = beam_search(model, src, beam_size=4, max_len=12, length_penalty_alpha=0.0)[0]
+        assert beam.log_prob >= greedy.log_prob - 1e-4  # float32 noise only
+
+
+def test_reported_log_probability_equals_teacher_forced_score():
+    model = peaked_model(0)
+    src = torch.tensor([4, 5, 6])
+    for hyp in [greedy_decode(model, src[None], max_len=10)[0], *beam_search(model, src, 3, max_len=10)]:
+        assert hyp.log_prob == pytest.approx(sequence_log_prob(model, src, hyp.tokens, hyp.finished), abs=1e-4)
+
+
+def test_beam_results_are_sorted_by_length_penalised_score():
+    model = peaked_model(1)
+    hyps = beam_search(model, torch.tensor([4, 5, 6]), beam_size=4, max_len=10, length_penalty_alpha=0.6)
+    scores = [h.score for h in hyps]
+    assert scores == sorted(scores, reverse=True)
+    for h in hyps:
+        if h.finished:
+            assert h.score == pytest.approx(h.log_prob / length_penalty(len(h.tokens) + 1, 0.6))
+
+
+def test_greedy_decodes_a_batch_like_one_sentence_at_a_time():
+    model = peaked_model(2)
+    a, b = torch.tensor([4, 5, 6, 7]), torch.tensor([8, 9, 0, 0])
+    batch = greedy_decode(model, torch.stack([a, b]), max_len=8)
+    assert batch[0].tokens == greedy_decode(model, a, max_len=8)[0].tokens
+    assert batch[1].tokens == greedy_decode(model, b[:2], max_len=8)[0].tokens
+
+
+def test_low_temperature_sampling_equals_greedy():
+    model = peaked_model(3)
+    src = torch.tensor([[4, 5, 6]])
+    sampled = sample_decode(model, src, temperature=1e-3, max_len=10, generator=torch.Generator().manual_seed(0))
+    assert sampled[0].tokens == greedy_decode(model, src, max_len=10)[0].tokens
+
+
+def test_decoding_restores_training_mode():
+    model = peaked_model(0).train()
+    greedy_decode(model, torch.tensor([[4, 5]]), max_len=3)
+    assert model.training

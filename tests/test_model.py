@@ -1,0 +1,125 @@
+"""Encoder and decoder layers equal PyTorch's in both placements; the assembled model is causal."""
+import pytest
+import torch
+from torch import nn
+
+from transformer_lesson import (Decoder, DecoderLayer, Encoder, EncoderLayer, Transformer, causal_mask,
+                                padding_mask)
+
+
+def randomise_norms(module):
+    """Non-trivial LayerNorm parameters, so a swapped norm1/norm2 would show."""
+    with torch.no_grad():
+        for m in module.modules():
+            if isinstance(m, nn.LayerNorm):
+                m.weight.uniform_(0.5, 1.5)
+                m.bias.uniform_(-0.5, 0.5)
+
+
+@pytest.mark.parametrize("norm_first", [False, True])
+@pytest.mark.parametrize("activation", ["relu", "gelu"])
+def test_encoder_layer_equals_torch_in_eval_mode(norm_first, activation):
+    torch.manual_seed(0)
+    theirs = nn.TransformerEncoderLayer(16, 4, 32, dropout=0.1, activation=activation,
+                                        batch_first=True, norm_first=norm_first)
+    randomise_norms(theirs)
+    theirs.eval()
+    ours = EncoderLayer.from_torch(theirs).eval()
+    x = torch.randn(2, 6, 16)
+    src = torch.tensor([[1, 2, 3, 4, 0, 0], [1, 2, 3, 4, 5, 6]])
+    torch.testing.assert_close(ours(x), theirs(x))
+    # in eval mode PyTorch's fast path may zero the outputs at padded positions; compare the real ones
+    out_ours, out_theirs = ours(x, padding_mask(src, 0)), theirs(x, src_key_padding_mask=src == 0)
+    real = src != 0
+    torch.testing.assert_close(out_ours[real], out_theirs[real])
+
+
+@pytest.mark.parametrize("norm_first", [False, True])
+def test_decoder_layer_equals_torch_in_eval_mode(norm_first):
+    torch.manual_seed(0)
+    theirs = nn.TransformerDecoderLayer(16, 4, 32, dropout=0.1, batch_first=True, norm_first=norm_first)
+    randomise_norms(theirs)
+    theirs.eval()
+    ours = DecoderLayer.from_torch(theirs).eval()
+    x, memory = torch.randn(2, 5, 16), torch.randn(2, 7, 16)
+    src = torch.tensor([[1, 2, 3, 0, 0, 0, 0], [1, 2, 3, 4, 5, 6, 7]])
+    expected = theirs(x, memory, tgt_mask=~causal_mask(5), memory_key_padding_mask=src == 0)
+    torch.testing.assert_close(ours(x, memory, causal_mask(5), padding_mask(src, 0)), expected)
+
+
+@pytest.mark.parametrize("norm_first", [False, True])
+def test_encoder_layer_gradients_equal_torch_in_train_mode_without_dropout(norm_first):
+    torch.manual_seed(0)
+    theirs = nn.TransformerEncoderLayer(16, 4, 32, dropout=0.0, batch_first=True, norm_first=norm_first)
+    ours = EncoderLayer.from_torch(theirs)
+    x1 = torch.randn(2, 6, 16, requires_grad=True)
+    x2 = x1.detach().clone().requires_grad_()
+    ours(x1).square().sum().backward()
+    theirs(x2).square().sum().backward()
+    torch.testing.assert_close(x1.grad, x2.grad)
+    torch.testing.assert_close(ours.feed_forward.linear1.weight.grad, theirs.linear1.weight.grad)
+
+
+def small_model(seed=0, **kw):
+    torch.manual_seed(seed)
+    args = dict(d_model=16, num_heads=2, num_encoder_layers=2, num_decoder_layers=2, d_ff=32, dropout=0.0, max_len=40)
+    args.update(kw)
+    return Transformer(11, 13, **args).eval()
+
+
+def test_changing_a_future_target_token_leaves_earlier_decoder_outputs_unchanged():
+    model = small_model()
+    src = torch.tensor([[4, 5, 6, 7, 2]])
+    tgt = torch.tensor([[1, 5, 6, 7, 8, 9]])
+    changed = tgt.clone()
+    changed[0, 4] = 3                                        # change the token at position 4
+    a, b = model(src, tgt), model(src, changed)
+    torch.testing.assert_close(a[:, :4], b[:, :4])           # positions 0..3 cannot see position 4
+    assert not torch.allclose(a[:, 4:], b[:, 4:])            # position 4 onwards does change
+
+
+def test_padding_the_source_does_not_change_the_output():
+    model = small_model()
+    src = torch.tensor([[4, 5, 6]])
+    padded = torch.tensor([[4, 5, 6, 0, 0]])
+    tgt = torch.tensor([[1, 5, 6]])
+    torch.testing.assert_close(model(src, tgt), model(padded, tgt))
+
+
+def test_output_is_a_probability_distribution_over_the_target_vocabulary():
+    model = small_model()
+    logits = model(torch.tensor([[4, 5, 6]]), torch.tensor([[1, 7]]))
+    assert logits.shape == (1, 2, 13)
+    torch.testing.assert_close(logits.softmax(-1).sum(-1), torch.ones(1, 2))
+
+
+def test_embeddings_are_scaled_by_sqrt_d_model_before_the_positional_encoding():
+    model = small_model()
+    src = torch.tensor([[4]])
+    embedded = model._embed(src, model.src_embed, "src")
+    expected = model.src_embed.weight[4] * 4.0 + model.positional.pe[0]  # sqrt(16) = 4
+    torch.testing.assert_close(embedded[0, 0], expected)
+
+
+@pytest.mark.parametrize("norm_first", [False, True])
+def test_whole_model_equals_nn_transformer_with_copied_weights(norm_first):
+    torch.manual_seed(0)
+    theirs = nn.Transformer(16, 2, 2, 2, 32, dropout=0.0, batch_first=True, norm_first=norm_first).eval()
+    randomise_norms(theirs)
+    ours = small_model(norm_first=norm_first, final_norm=True)  # nn.Transformer always ends each stack with a norm
+    for mine, their in zip(ours.encoder.layers, theirs.encoder.layers):
+        mine.load_state_dict(EncoderLayer.from_torch(their).state_dict())
+    for mine, their in zip(ours.decoder.layers, theirs.decoder.layers):
+        mine.load_state_dict(DecoderLayer.from_torch(their).state_dict())
+    ours.encoder.norm.load_state_dict(theirs.encoder.norm.state_dict())
+    ours.decoder.norm.load_state_dict(theirs.decoder.norm.state_dict())
+    x, y = torch.randn(2, 6, 16), torch.randn(2, 4, 16)
+    expected = theirs(x, y, tgt_mask=~causal_mask(4))
+    memory = ours.encoder(x)
+    torch.testing.assert_close(ours.decoder(y, memory, causal_mask(4)), expected)
+
+
+def test_stacks_have_a_final_norm_only_for_pre_ln_by_default():
+    assert Encoder(2, 8, 2, 16).norm is None
+    assert Encoder(2, 8, 2, 16, norm_first=True).norm is not None
+    assert Decoder(2, 8, 2, 16, final_norm=True).norm is not None

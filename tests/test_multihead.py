@@ -1,0 +1,84 @@
+"""Multi-head attention equals nn.MultiheadAttention with the same weights: outputs, weights, gradients."""
+import pytest
+import torch
+from torch import nn
+
+from transformer_lesson import MultiHeadAttention, causal_mask, padding_mask
+
+
+def pair(d_model=16, num_heads=4, bias=True, seed=0):
+    torch.manual_seed(seed)
+    theirs = nn.MultiheadAttention(d_model, num_heads, batch_first=True, bias=bias).eval()
+    return MultiHeadAttention.from_torch(theirs).eval(), theirs
+
+
+def inputs(B=2, T_q=5, T_k=7, d=16, seed=1):
+    g = torch.Generator().manual_seed(seed)
+    return torch.randn(B, T_q, d, generator=g), torch.randn(B, T_k, d, generator=g)
+
+
+@pytest.mark.parametrize("bias", [True, False])
+def test_self_attention_output_and_per_head_weights_equal_torch(bias):
+    ours, theirs = pair(bias=bias)
+    x, _ = inputs()
+    expected, expected_w = theirs(x, x, x, average_attn_weights=False)
+    torch.testing.assert_close(ours(x, x, x), expected)
+    torch.testing.assert_close(ours.attention_weights, expected_w)
+    assert ours.attention_weights.shape == (2, 4, 5, 5)
+
+
+def test_cross_attention_with_different_lengths_equals_torch():
+    ours, theirs = pair()
+    x, memory = inputs()
+    torch.testing.assert_close(ours(x, memory, memory), theirs(x, memory, memory)[0])
+
+
+def test_causal_mask_equals_torch_with_the_inverted_mask():
+    ours, theirs = pair()
+    x, _ = inputs(T_q=6)
+    allowed = causal_mask(6)
+    expected = theirs(x, x, x, attn_mask=~allowed)[0]  # torch: True = NOT allowed
+    torch.testing.assert_close(ours(x, x, x, allowed), expected)
+
+
+def test_padding_mask_equals_torch_key_padding_mask():
+    ours, theirs = pair()
+    x, memory = inputs(T_k=4)
+    src = torch.tensor([[3, 4, 0, 0], [5, 6, 7, 0]])
+    expected = theirs(x, memory, memory, key_padding_mask=src == 0)[0]
+    torch.testing.assert_close(ours(x, memory, memory, padding_mask(src, 0)), expected)
+
+
+def test_three_dimensional_mask_applies_to_every_head():
+    ours, theirs = pair()
+    x, _ = inputs(T_q=5)
+    allowed = torch.rand(2, 5, 5, generator=torch.Generator().manual_seed(3)) > 0.3
+    allowed |= torch.eye(5, dtype=torch.bool)
+    expected = theirs(x, x, x, attn_mask=(~allowed).repeat_interleave(4, dim=0))[0]
+    torch.testing.assert_close(ours(x, x, x, allowed), expected)
+
+
+def test_gradients_equal_torch():
+    ours, theirs = pair()
+    ours.train(); theirs.train()
+    x, _ = inputs()
+    x1, x2 = x.clone().requires_grad_(), x.clone().requires_grad_()
+    ours(x1, x1, x1).pow(2).sum().backward()
+    theirs(x2, x2, x2)[0].pow(2).sum().backward()
+    torch.testing.assert_close(x1.grad, x2.grad)
+    q_grad_theirs = theirs.in_proj_weight.grad[:16]
+    torch.testing.assert_close(ours.w_q.weight.grad, q_grad_theirs)
+    torch.testing.assert_close(ours.w_o.weight.grad, theirs.out_proj.weight.grad)
+
+
+def test_parameter_count_equals_one_full_width_head():
+    mha = MultiHeadAttention(64, 8)
+    one_head = MultiHeadAttention(64, 1)
+    assert sum(p.numel() for p in mha.parameters()) == sum(p.numel() for p in one_head.parameters()) == 4 * (64 * 64 + 64)
+
+
+def test_split_then_merge_heads_is_the_identity():
+    mha = MultiHeadAttention(12, 3)
+    x = torch.randn(2, 5, 12)
+    assert mha.split_heads(x).shape == (2, 3, 5, 4)
+    torch.testing.assert_close(mha.merge_heads(mha.split_heads(x)), x)

@@ -1,0 +1,167 @@
+"""Generation (生成): turning next-token distributions into a whole sentence.
+
+Greedy decoding takes the most likely token at every step. Beam search keeps the `beam_size` likeliest
+partial sentences and ranks finished ones by log-probability divided by the GNMT length penalty
+
+    lp(Y) = ((5 + |Y|) / 6) ** alpha,   score(Y) = log P(Y | X) / lp(Y)
+
+so that longer sentences are not punished merely for having more factors below 1. Sampling draws
+each token from softmax(logits / temperature).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import torch
+
+from ._validate import check_positive_int, check_tensor
+
+__all__ = ["Hypothesis", "greedy_decode", "beam_search", "sample_decode", "length_penalty"]
+
+
+@dataclass
+class Hypothesis:
+    """One generated sentence: token ids (no `<bos>`, no `<eos>`), its total log-probability and its score."""
+    tokens: list[int]
+    log_prob: float
+    score: float = field(default=0.0)
+    finished: bool = True
+
+
+def length_penalty(length: int, alpha: float) -> float:
+    """GNMT's length penalty ((5 + length) / 6) ** alpha; alpha = 0 turns it off."""
+    return ((5.0 + length) / 6.0) ** alpha
+
+
+def _prepare(model, src, max_len):
+    from .model import Transformer
+    if not isinstance(model, Transformer):
+        raise TypeError(f"expected a transformer_lesson.Transformer, got {type(model).__name__}")
+    check_tensor("src", src, shape="(S,) or (B, S)", ndim=(1, 2), integer=True)
+    src = src.unsqueeze(0) if src.dim() == 1 else src
+    limit = model.positional.max_len - 1
+    max_len = min(2 * src.size(1) + 10, limit) if max_len is None else check_positive_int("max_len", max_len)
+    if max_len > limit:
+        raise ValueError(f"expected max_len of at most {limit} (the model's positional max_len - 1), got {max_len}")
+    return src, max_len
+
+
+def _next_log_probs(model, ys, memory, src_mask, temperature: float = 1.0) -> torch.Tensor:
+    """(N, t) prefixes -> (N, V) log-probabilities of the next token."""
+    hidden = model.decode(ys, memory, src_mask)[:, -1]          # (N, t, d) -> (N, d): the last position only
+    return torch.log_softmax(model.generator(hidden) / temperature, dim=-1)
+
+
+class _EvalMode:
+    """Decode in eval mode (no dropout) and without gradients, then restore the model's mode."""
+
+    def __init__(self, model):
+        self.model, self.was_training = model, model.training
+
+    def __enter__(self):
+        self.grad = torch.no_grad()
+        self.grad.__enter__()
+        self.model.eval()
+
+    def __exit__(self, *exc):
+        self.model.train(self.was_training)
+        self.grad.__exit__(*exc)
+
+
+def _run_decode(model, src, max_len, bos_id, eos_id, choose) -> list[Hypothesis]:
+    src, max_len = _prepare(model, src, max_len)
+    with _EvalMode(model):
+        src_mask = model.source_mask(src)
+        memory = model.encode(src, src_mask)
+        B = src.size(0)
+        ys = torch.full((B, 1), bos_id, dtype=torch.long, device=src.device)
+        log_prob = torch.zeros(B, dtype=torch.float64)
+        done = torch.zeros(B, dtype=torch.bool)
+        for _ in range(max_len):
+            log_p = _next_log_probs(model, ys, memory, src_mask)  # (B, V)
+            token = choose(log_p)                                  # (B,)
+            token = torch.where(done, torch.full_like(token, eos_id), token)
+            log_prob += torch.where(done, 0.0, log_p.gather(1, token[:, None]).squeeze(1).double())
+            ys = torch.cat([ys, token[:, None]], dim=1)            # (B, t) -> (B, t + 1)
+            done |= token == eos_id
+            if done.all():
+                break
+    results = []
+    for row, lp, fin in zip(ys[:, 1:].tolist(), log_prob.tolist(), done.tolist()):
+        tokens = row[: row.index(eos_id)] if eos_id in row else row
+        results.append(Hypothesis(tokens, lp, lp, fin))
+    return results
+
+
+def greedy_decode(model, src: torch.Tensor, max_len: int | None = None, bos_id: int = 1,
+                  eos_id: int = 2) -> list[Hypothesis]:
+    """Most likely token at every step, for a batch of sources `(B, S)` (or one `(S,)`); one Hypothesis each."""
+    return _run_decode(model, src, max_len, bos_id, eos_id, lambda log_p: log_p.argmax(dim=-1))
+
+
+def sample_decode(model, src: torch.Tensor, temperature: float = 1.0, max_len: int | None = None,
+                  bos_id: int = 1, eos_id: int = 2, generator: torch.Generator | None = None) -> list[Hypothesis]:
+    """Draw each token from softmax(logits / temperature): low temperature -> greedy, high -> random."""
+    if not isinstance(temperature, (int, float)) or isinstance(temperature, bool) or temperature <= 0:
+        raise ValueError(f"expected temperature to be a positive number, got {temperature!r}")
+
+    def choose(log_p):
+        probs = torch.softmax(log_p / temperature, dim=-1)        # log_p is already normalised; rescale it
+        return torch.multinomial(probs, 1, generator=generator).squeeze(1)
+    return _run_decode(model, src, max_len, bos_id, eos_id, choose)
+
+
+def beam_search(model, src: torch.Tensor, beam_size: int = 4, max_len: int | None = None,
+                length_penalty_alpha: float = 0.6, bos_id: int = 1, eos_id: int = 2) -> list[Hypothesis]:
+    """Beam search for one source sentence `(S,)` or `(1, S)`; returns hypotheses best first (at most beam_size).
+
+    The search stops when no live hypothesis can still beat the best finished one, or at `max_len`.
+    """
+    beam_size = check_positive_int("beam_size", beam_size)
+    if not isinstance(length_penalty_alpha, (int, float)) or length_penalty_alpha < 0:
+        raise ValueError(f"expected length_penalty_alpha >= 0 (0 turns it off, the paper uses 0.6), "
+                         f"got {length_penalty_alpha!r}")
+    src, max_len = _prepare(model, src, max_len)
+    if src.size(0) != 1:
+        raise ValueError(f"expected one source sentence, shape (S,) or (1, S), got batch of {src.size(0)}; "
+                         "call beam_search once per sentence")
+    alpha = float(length_penalty_alpha)
+    with _EvalMode(model):
+        src_mask = model.source_mask(src)
+        memory = model.encode(src, src_mask)                      # (1, S, d)
+        ys = torch.full((1, 1), bos_id, dtype=torch.long, device=src.device)
+        beam_lp = torch.zeros(1, dtype=torch.float64)             # total log-probability of each live beam
+        finished: list[Hypothesis] = []
+        for step in range(1, max_len + 1):
+            n = ys.size(0)
+            log_p = _next_log_probs(model, ys, memory.expand(n, -1, -1), src_mask.expand(n, -1, -1, -1))
+            total = beam_lp[:, None] + log_p.double()             # (n, V): every one-token extension
+            V = total.size(1)
+            top_lp, top_idx = total.flatten().topk(min(2 * beam_size, total.numel()))
+            keep_rows, keep_lp = [], []
+            for rank, (lp, idx) in enumerate(zip(top_lp.tolist(), top_idx.tolist())):
+                row, token = divmod(idx, V)
+                if token == eos_id:                               # a finished sentence: score it,
+                    if rank >= beam_size:                         # if it ranks among the beam's best
+                        continue
+                    tokens = ys[row, 1:].tolist()
+                    finished.append(Hypothesis(tokens, lp, lp / length_penalty(step, alpha), True))
+                elif len(keep_rows) < beam_size:
+                    keep_rows.append((row, token))
+                    keep_lp.append(lp)
+            if not keep_rows:
+                break
+            rows = torch.tensor([r for r, _ in keep_rows])
+            tokens = torch.tensor([[t] for _, t in keep_rows])
+            ys = torch.cat([ys[rows], tokens], dim=1)             # (n', t + 1)
+            beam_lp = torch.tensor(keep_lp, dtype=torch.float64)
+            if finished:
+                best = max(h.score for h in finished)
+                # a live beam's log-probability can only fall; its best possible score uses the longest length
+                if best >= beam_lp.max().item() / length_penalty(max_len, alpha):
+                    break
+        else:                                                     # max_len reached: live beams count too, cut short
+            finished += [Hypothesis(row[1:], lp, lp / length_penalty(max_len, alpha), False)
+                         for row, lp in zip(ys.tolist(), beam_lp.tolist())]
+    finished.sort(key=lambda h: h.score, reverse=True)
+    return finished[:beam_size]

@@ -1,0 +1,110 @@
+"""Multi-head attention (多头注意力).
+
+Project queries, keys and values h times into smaller subspaces (d_k = d_model / h), attend in each
+head in parallel, concatenate the heads and mix them with one more projection:
+
+    MultiHead(Q, K, V) = Concat(head_1, ..., head_h) W^O,   head_i = Attention(Q W_i^Q, K W_i^K, V W_i^V)
+
+The h heads together cost about as much as one full-width head: the projections are the same size.
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from ._validate import check_positive_int, check_probability, check_tensor, shape_str
+from .attention import scaled_dot_product_attention
+
+__all__ = ["MultiHeadAttention"]
+
+
+class MultiHeadAttention(nn.Module):
+    """h heads of scaled dot-product attention over `(B, T, d_model)` inputs.
+
+    After each call, `.attention_weights` holds the weights of every head, `(B, h, T_q, T_k)`, for plots.
+    """
+
+    def __init__(self, d_model: int, num_heads: int, dropout: float = 0.0, bias: bool = True):
+        super().__init__()
+        d_model = check_positive_int("d_model", d_model)
+        num_heads = check_positive_int("num_heads", num_heads)
+        if d_model % num_heads:
+            raise ValueError(f"expected d_model divisible by num_heads, got d_model={d_model} and "
+                             f"num_heads={num_heads} ({d_model} / {num_heads} is not a whole number)")
+        self.d_model, self.num_heads, self.d_k = d_model, num_heads, d_model // num_heads
+        self.dropout = check_probability("dropout", dropout)
+        self.w_q = nn.Linear(d_model, d_model, bias=bias)  # all h query projections side by side
+        self.w_k = nn.Linear(d_model, d_model, bias=bias)
+        self.w_v = nn.Linear(d_model, d_model, bias=bias)
+        self.w_o = nn.Linear(d_model, d_model, bias=bias)  # mixes the concatenated heads
+        self.attention_weights: torch.Tensor | None = None
+
+    def split_heads(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, T, d_model) -> (B, h, T, d_k): head i takes features i*d_k .. (i+1)*d_k."""
+        B, T, _ = x.shape
+        return x.view(B, T, self.num_heads, self.d_k).transpose(1, 2)
+
+    def merge_heads(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, h, T, d_k) -> (B, T, d_model): the heads concatenated feature-wise."""
+        B, _, T, _ = x.shape
+        return x.transpose(1, 2).reshape(B, T, self.d_model)
+
+    def forward(self, query: torch.Tensor, key: torch.Tensor, value: torch.Tensor,
+                mask: torch.Tensor | None = None) -> torch.Tensor:
+        """Attend from `query (B, T_q, d_model)` to `key`/`value (B, T_k, d_model)`; returns `(B, T_q, d_model)`.
+
+        `mask` (True = may attend) broadcasts to `(B, h, T_q, T_k)`; a `(B, T_q, T_k)` mask is applied to every head.
+        """
+        self._check_inputs(query, key, value)
+        if mask is not None and isinstance(mask, torch.Tensor) and mask.dim() == 3:
+            mask = mask.unsqueeze(1)                                   # (B, T_q, T_k) -> (B, 1, T_q, T_k)
+        q = self.split_heads(self.w_q(query))                          # (B, h, T_q, d_k)
+        k = self.split_heads(self.w_k(key))                            # (B, h, T_k, d_k)
+        v = self.split_heads(self.w_v(value))                          # (B, h, T_k, d_k)
+        heads, weights = scaled_dot_product_attention(
+            q, k, v, mask, dropout_p=self.dropout if self.training else 0.0)  # (B, h, T_q, d_k)
+        self.attention_weights = weights.detach()                      # (B, h, T_q, T_k)
+        return self.w_o(self.merge_heads(heads))                       # (B, T_q, d_model)
+
+    def _check_inputs(self, query, key, value) -> None:
+        d = self.d_model
+        check_tensor("query", query, shape="(B, T_q, d_model)", ndim=3, floating=True)
+        check_tensor("key", key, shape="(B, T_k, d_model)", ndim=3, floating=True)
+        check_tensor("value", value, shape="(B, T_k, d_model)", ndim=3, floating=True)
+        for name, x, shape in (("query", query, "(B, T_q, d_model)"), ("key", key, "(B, T_k, d_model)"),
+                               ("value", value, "(B, T_k, d_model)")):
+            if x.size(-1) != d:
+                raise ValueError(f"expected {name} of shape {shape} with d_model={d}, got {shape_str(x.shape)}")
+        if key.shape[:2] != value.shape[:2]:
+            raise ValueError(f"expected value of shape (B, T_k, d_model) = {shape_str(key.shape)} as in key, "
+                             f"got {shape_str(value.shape)}")
+        if query.size(0) != key.size(0):
+            raise ValueError(f"expected key with batch size B={query.size(0)} as in query, got {shape_str(key.shape)}")
+
+    @classmethod
+    def from_torch(cls, m: nn.MultiheadAttention) -> "MultiHeadAttention":
+        """Copy the weights of a `torch.nn.MultiheadAttention(batch_first=True)` into a new module."""
+        if not isinstance(m, nn.MultiheadAttention):
+            raise TypeError(f"expected a torch.nn.MultiheadAttention, got {type(m).__name__}")
+        if not m.batch_first:
+            raise ValueError("expected nn.MultiheadAttention(batch_first=True): this course's tensors are "
+                             "(B, T, d_model); got batch_first=False, which means (T, B, d_model)")
+        if m.bias_k is not None or m.add_zero_attn:
+            raise ValueError("nn.MultiheadAttention with add_bias_kv or add_zero_attn has no counterpart here")
+        if not m._qkv_same_embed_dim:
+            raise ValueError(f"expected kdim == vdim == embed_dim={m.embed_dim}, got kdim={m.kdim}, vdim={m.vdim}")
+        bias = m.in_proj_bias is not None
+        new = cls(m.embed_dim, m.num_heads, dropout=m.dropout, bias=bias)
+        w_q, w_k, w_v = m.in_proj_weight.detach().chunk(3)            # rows [W_q; W_k; W_v], nn.Linear layout
+        with torch.no_grad():
+            for layer, w in ((new.w_q, w_q), (new.w_k, w_k), (new.w_v, w_v)):
+                layer.weight.copy_(w)
+            new.w_o.weight.copy_(m.out_proj.weight)
+            if bias:
+                for layer, b in zip((new.w_q, new.w_k, new.w_v), m.in_proj_bias.detach().chunk(3)):
+                    layer.bias.copy_(b)
+                new.w_o.bias.copy_(m.out_proj.bias)
+        return new.to(m.in_proj_weight.device, m.in_proj_weight.dtype)
+
+    def extra_repr(self) -> str:
+        return f"d_model={self.d_model}, num_heads={self.num_heads}, d_k={self.d_k}"
