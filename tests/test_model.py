@@ -101,6 +101,7 @@ def test_embeddings_are_scaled_by_sqrt_d_model_before_the_positional_encoding():
     torch.testing.assert_close(embedded[0, 0], expected)
 
 
+@pytest.mark.filterwarnings("ignore:enable_nested_tensor is True")  # nn.Transformer's own note about Pre-LN
 @pytest.mark.parametrize("norm_first", [False, True])
 def test_whole_model_equals_nn_transformer_with_copied_weights(norm_first):
     torch.manual_seed(0)
