@@ -1,0 +1,93 @@
+# Transformer Principles (Transformer 原理): the two commands.
+#   make lab    create .venv if missing, install what is missing, open the course in JupyterLab
+#   make test   the same install (with the test extra), then the whole test suite
+#   make bench  is code written from scratch slow? (the course's modules against PyTorch's)
+#
+# Overrides:  make lab TORCH_INDEX=https://download.pytorch.org/whl/cu128   (CUDA build, Linux)
+#             make lab TORCH='torch==2.9.1'    PYTHON=python3.12    PORT=8889
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON      ?= python3
+VENV        ?= .venv
+BIN         := $(VENV)/bin
+PIP         := $(BIN)/python -m pip
+TORCH       ?= torch==2.13.0
+TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
+NOTEBOOK    ?= notebooks/00_tour.ipynb
+PORT        ?= 8888
+
+# On Linux, PyPI's torch wheel bundles CUDA (several GB), so torch comes from TORCH_INDEX
+# (CPU by default). --retries 0: an unreachable index is skipped at once instead of
+# being retried for a minute or more; pip then takes torch from PyPI or its find-links.
+ifeq ($(shell uname -s),Linux)
+TORCH_PIP_ARGS ?= --retries 0 --extra-index-url $(TORCH_INDEX)
+endif
+
+# Jupyter refuses to run as root without --allow-root (containers, CI sandboxes).
+ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
+
+START := $(shell date +%s)
+STAMP_LAB  := $(VENV)/.installed-lab
+STAMP_TEST := $(VENV)/.installed-test
+
+.PHONY: help lab test bench install install-test torch
+
+help:
+	@echo "make lab    open the course in JupyterLab (creates .venv and installs on first run)"
+	@echo "make test   run all tests (same install, plus the test extra)"
+	@echo "make bench  python -m transformer_lesson.bench"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# torch first, so the package's `torch>=2.2` is already met and pip never picks a CUDA wheel.
+torch: $(BIN)/python
+	@if $(BIN)/python -c "import torch" 2>/dev/null; then \
+	  echo "torch $$($(BIN)/python -c 'import torch; print(torch.__version__)') already installed"; \
+	else \
+	  $(PIP) install $(TORCH_PIP_ARGS) "$(TORCH)" && \
+	  $(BIN)/python -c "import torch, sys; cuda = torch.version.cuda; \
+	    sys.exit(0) if cuda is None or '/cpu' not in '$(TORCH_INDEX)' else \
+	    print(f'WARNING: installed torch {torch.__version__} built for CUDA {cuda}, although TORCH_INDEX is a CPU index (unreachable?). For the CPU build: rm -rf $(VENV), then make again.')"; \
+	fi
+
+$(STAMP_LAB): pyproject.toml | $(BIN)/python
+	@$(MAKE) --no-print-directory torch
+	$(PIP) install -e .
+	touch $@
+
+$(STAMP_TEST): pyproject.toml | $(BIN)/python
+	@$(MAKE) --no-print-directory torch
+	$(PIP) install -e '.[test]'
+	touch $@ $(STAMP_LAB)
+
+install: $(STAMP_LAB)
+install-test: $(STAMP_TEST)
+
+# root_dir=. keeps the whole course in JupyterLab's file browser (a file argument alone would
+# make its folder the root); the browser opens on NOTEBOOK.
+lab: $(STAMP_LAB)
+	$(BIN)/jupyter lab $(wildcard $(NOTEBOOK)) --ServerApp.root_dir=. --ip=127.0.0.1 --port=$(PORT) $(ALLOW_ROOT)
+
+# Package tests, then the stored notebooks under nbval (only folders that hold notebooks,
+# so this works before they exist). pytest's exit 5 ("no tests collected") is not a failure.
+test: $(STAMP_TEST)
+	@status=0; \
+	$(BIN)/python -m pytest tests; rc=$$?; \
+	if [ $$rc -ne 0 ] && [ $$rc -ne 5 ]; then status=$$rc; fi; \
+	dirs=""; for d in notebooks solutions; do \
+	  if compgen -G "$$d/*.ipynb" >/dev/null; then dirs="$$dirs $$d"; fi; \
+	done; \
+	if [ -n "$$dirs" ]; then \
+	  $(BIN)/python -m pytest --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg $$dirs; rc=$$?; \
+	  if [ $$rc -ne 0 ] && [ $$rc -ne 5 ]; then status=$$rc; fi; \
+	else \
+	  echo "no notebooks yet: nbval skipped"; \
+	fi; \
+	echo "make test: total wall time $$(( $$(date +%s) - $(START) )) s"; \
+	exit $$status
+
+bench: $(STAMP_LAB)
+	$(BIN)/python -m transformer_lesson.bench
