@@ -98,7 +98,7 @@ def test_chinese_text_renders_without_missing_glyph_warnings():
 def test_without_the_font_chinese_glyphs_are_reported_missing():
     # The check above can fail: with only DejaVu Sans, matplotlib warns about every glyph.
     setup()
-    matplotlib.rcParams["font.sans-serif"] = ["DejaVu Sans"]
+    matplotlib.rcParams["font.family"] = ["DejaVu Sans"]
     messages = _draw_with_chinese_text()
     assert any("missing" in m.lower() for m in messages), messages
 

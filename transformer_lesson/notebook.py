@@ -7,9 +7,9 @@ Every lesson starts with
 
 which
 
-- seeds Python's `random`, NumPy's global generator and torch (`torch.manual_seed`), and asks
-  torch for deterministic algorithms (`warn_only=True`: an operation without a deterministic
-  kernel warns instead of failing), so stored outputs match on every run;
+- seeds Python's `random`, NumPy's global generator and torch (`torch.manual_seed`), so stored
+  outputs match on every run (the lessons run on the CPU, whose kernels are deterministic);
+- in a notebook, shows matplotlib figures inline (`%matplotlib inline`);
 - prints tensors and arrays to 3 decimals without scientific notation;
 - sets figure defaults: a modest dpi (inline PNGs stay small), and a Chinese font,
   Noto Sans SC (思源黑体, SIL OFL 1.1), installed from PyPI with the package, registered with
@@ -21,7 +21,6 @@ It leaves `torch.set_num_threads` alone.
 from __future__ import annotations
 
 import numbers
-import os
 import random
 from pathlib import Path
 
@@ -66,6 +65,17 @@ def cjk_font_name() -> str:
     return _register_cjk_font()
 
 
+def _inline_figures() -> None:
+    """In a notebook, show matplotlib figures as inline PNGs (also bare `Figure` objects from `plots`)."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is not None and type(shell).__name__ == "ZMQInteractiveShell":
+        shell.run_line_magic("matplotlib", "inline")
+
+
 def setup(seed: int = 0, dpi: int = 80) -> None:
     """Seed everything, set print options and figure defaults (see the module docstring)."""
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
@@ -78,9 +88,9 @@ def setup(seed: int = 0, dpi: int = 80) -> None:
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)  # seeds the CPU and every CUDA device
-    # cuBLAS is deterministic only with a fixed workspace; must be set before CUDA starts.
-    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
-    torch.use_deterministic_algorithms(True, warn_only=True)
+    # The lessons run on the CPU, whose kernels give the same numbers run after run; we do not call
+    # torch.use_deterministic_algorithms, which costs seconds of imports in every notebook.
+    _inline_figures()
 
     torch.set_printoptions(precision=3, sci_mode=False)
     np.set_printoptions(precision=3, suppress=True)
@@ -91,7 +101,8 @@ def setup(seed: int = 0, dpi: int = 80) -> None:
             "figure.dpi": dpi,
             "savefig.dpi": dpi,
             "figure.figsize": (6.0, 4.0),
-            "font.family": "sans-serif",
+            # a list of families: glyphs missing from the CJK font fall back to DejaVu Sans
+            "font.family": [font, _FALLBACK_FONT],
             "font.sans-serif": [font, _FALLBACK_FONT],
             "axes.unicode_minus": False,
         }
