@@ -1,0 +1,198 @@
+"""Lesson 04: LayerNorm from scratch, residual connections keep gradients alive (C7), and what LayerNorm and
+its placement do for training (C8). The training claims are checked over seeds 0-2, the notebook uses seed 0."""
+import math
+
+import matplotlib
+import pytest
+import torch
+from torch import nn
+
+from transformer_lesson import LayerNorm, experiments, plots, widgets
+from transformer_lesson.notebook import cjk_font_name
+
+SEEDS = (0, 1, 2)
+
+
+@pytest.fixture(autouse=True)
+def chinese_font():
+    """The figures show Chinese tokens: draw them with the course's CJK font, as the notebooks do."""
+    with matplotlib.rc_context({"font.sans-serif": [cjk_font_name(), "DejaVu Sans"]}):
+        yield
+
+
+# ---- LayerNorm from scratch -------------------------------------------------------------------------------
+
+def _layer_norm_by_hand(x, weight, bias, eps=1e-5):
+    mean = x.mean(-1, keepdim=True)
+    var = ((x - mean) ** 2).mean(-1, keepdim=True)             # biased: divides by d
+    return weight * (x - mean) / torch.sqrt(var + eps) + bias   # eps inside the square root
+
+
+def test_layer_norm_by_hand_equals_torch_and_the_package_with_state_dicts_loaded_both_ways():
+    g = torch.Generator().manual_seed(0)
+    theirs = nn.LayerNorm(8)
+    with torch.no_grad():
+        theirs.weight.uniform_(0.5, 1.5, generator=g)
+        theirs.bias.uniform_(-1.0, 1.0, generator=g)
+    ours = LayerNorm(8)
+    ours.load_state_dict(theirs.state_dict())
+    back = nn.LayerNorm(8)
+    back.load_state_dict(ours.state_dict())
+    x = torch.randn(4, 8, generator=g) * 3 + 2
+    by_hand = _layer_norm_by_hand(x, theirs.weight, theirs.bias)
+    for module in (theirs, ours, back):
+        torch.testing.assert_close(module(x), by_hand, atol=1e-5, rtol=1e-5)
+
+
+def test_the_unbiased_variance_and_eps_outside_the_sqrt_both_differ_from_torch():
+    x = torch.randn(4, 8, generator=torch.Generator().manual_seed(0))
+    reference = nn.LayerNorm(8)
+    mean = x.mean(-1, keepdim=True)
+    unbiased = (x - mean) / torch.sqrt(x.var(-1, keepdim=True) + 1e-5)
+    assert (unbiased - reference(x)).abs().max() > 0.05
+    quiet = x * 1e-3
+    q_mean, q_var = quiet.mean(-1, keepdim=True), quiet.var(-1, keepdim=True, correction=0)
+    assert ((quiet - q_mean) / (q_var.sqrt() + 1e-5) - reference(quiet)).abs().max() > 0.05
+    torch.testing.assert_close((quiet - q_mean) / (q_var + 1e-5).sqrt(), reference(quiet), atol=1e-5, rtol=1e-5)
+
+
+@pytest.mark.parametrize("scale, shift", [(10.0, 0.0), (0.5, -3.0), (100.0, 7.0)])
+def test_layer_norm_ignores_a_tokens_scale_and_shift(scale, shift):
+    x = torch.randn(4, 8, generator=torch.Generator().manual_seed(1)) * 2
+    ln = nn.LayerNorm(8)
+    assert (ln(scale * x + shift) - ln(x)).abs().max() < 1e-3
+
+
+def test_eps_damps_layer_norm_when_the_variance_is_comparable_to_it():
+    x = torch.randn(4, 8, generator=torch.Generator().manual_seed(1))
+    assert LayerNorm(8)(x * 1e-3).std(-1, correction=0).max() < 0.9
+
+
+# ---- C7: residual connections keep gradients alive -------------------------------------------------------
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_without_residuals_the_first_layers_gradient_vanishes_at_depth_32(seed):
+    flow = experiments.gradient_flow(32, seed=seed)
+    assert flow["plain_first_over_last"] < 1e-4
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_with_residuals_every_layer_of_a_32_layer_stack_gets_a_gradient_within_a_small_factor(seed):
+    flow = experiments.gradient_flow(32, seed=seed)
+    assert flow["residual_spread"] < 5
+    assert len(flow["plain"]) == len(flow["residual"]) == 32
+
+
+def test_the_plain_stacks_gradient_ratio_shrinks_with_depth_and_the_residual_one_does_not():
+    shallow, deep = experiments.gradient_flow(8), experiments.gradient_flow(32)
+    assert deep["plain_first_over_last"] < 1e-3 * shallow["plain_first_over_last"]
+    assert deep["residual_first_over_last"] < 5 * shallow["residual_first_over_last"]
+
+
+def test_gradient_norms_per_layer_is_seeded_and_leaves_the_global_random_state_alone():
+    torch.manual_seed(123)
+    before = torch.get_rng_state()
+    first = experiments.gradient_norms_per_layer(6, residual=True, seed=3)
+    assert torch.equal(torch.get_rng_state(), before)
+    assert experiments.gradient_norms_per_layer(6, residual=True, seed=3) == first
+    assert experiments.gradient_norms_per_layer(6, residual=True, seed=4) != first
+
+
+# ---- C8: LayerNorm and its placement in training --------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def runs():
+    """The notebook's runs for seeds 0-2: {(norm, depth, warmup, seed): final loss}."""
+    out = {}
+    for seed in SEEDS:
+        for norm, depth, warmup in (("none", 4, 0), ("pre", 4, 0), ("post", 4, 0), ("post", 4, 30),
+                                    ("pre", 1, 0), ("post", 1, 0)):
+            out[norm, depth, warmup, seed] = experiments.train_tiny_encoder(norm, depth, warmup=warmup,
+                                                                            seed=seed)["final_loss"]
+    return out
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_with_layer_norm_the_tiny_encoder_ends_at_less_than_half_the_loss_without(runs, seed):
+    assert runs["pre", 4, 0, seed] < 0.5 * runs["none", 4, 0, seed]
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_at_one_layer_post_ln_and_pre_ln_both_train(runs, seed):
+    assert runs["post", 1, 0, seed] < 0.3 and runs["pre", 1, 0, seed] < 0.3
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_at_four_layers_without_warmup_post_ln_stalls_while_pre_ln_trains(runs, seed):
+    assert runs["post", 4, 0, seed] > 1.0
+    assert runs["post", 4, 0, seed] > 5 * runs["pre", 4, 0, seed]
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_warmup_lets_post_ln_train_at_four_layers(runs, seed):
+    assert runs["post", 4, 30, seed] < 0.5 * runs["post", 4, 0, seed]
+
+
+def test_train_tiny_encoder_is_deterministic_and_leaves_the_global_random_state_alone():
+    torch.manual_seed(7)
+    before = torch.get_rng_state()
+    a = experiments.train_tiny_encoder("pre", 1, steps=5, seed=0)
+    assert torch.equal(torch.get_rng_state(), before)
+    b = experiments.train_tiny_encoder("pre", 1, steps=5, seed=0)
+    assert a["losses"] == b["losses"] and len(a["losses"]) == 5
+    assert a["chance_loss"] == pytest.approx(math.log(9))
+
+
+def test_tiny_sequence_model_puts_layer_norms_where_its_norm_argument_says():
+    count = {norm: sum(isinstance(m, LayerNorm) for m in experiments.TinySequenceModel(norm, 3).modules())
+             for norm in ("post", "pre", "none")}
+    assert count == {"post": 6, "pre": 7, "none": 0}          # Pre-LN adds one after the stack
+    logits = experiments.TinySequenceModel("none", 2)(torch.randint(1, 10, (3, 6)))
+    assert logits.shape == (3, 6, 10)
+
+
+def test_an_unknown_norm_placement_is_rejected_with_the_choices_listed():
+    with pytest.raises(ValueError, match="expected norm to be one of 'post', 'pre', 'none', got 'after'"):
+        experiments.train_tiny_encoder("after", 1, steps=1)
+
+
+def test_reverse_task_targets_are_the_inputs_reversed():
+    x, y = experiments.reverse_task_batch(4, 6, 10, torch.Generator().manual_seed(0))
+    assert x.shape == y.shape == (4, 6) and x.min() >= 1 and x.max() <= 9
+    assert torch.equal(y, x.flip(1))
+
+
+# ---- plots and widgets ----------------------------------------------------------------------------------
+
+def test_token_statistics_bars_draws_mean_and_std_panels_and_rejects_mismatched_shapes():
+    x = torch.randn(4, 8)
+    fig = plots.token_statistics_bars(x, nn.LayerNorm(8)(x), ["我", "是", "学生", "。"])
+    assert len(fig.axes) == 2
+    with pytest.raises(ValueError, match="expected before and after of shape"):
+        plots.token_statistics_bars(x, x[:3], ["我", "是", "学生", "。"])
+
+
+def test_layer_norm_widget_output_stays_put_when_scaled_and_shifted_until_eps_matters():
+    x = torch.randn(8, generator=torch.Generator().manual_seed(0)) * 2 - 1
+    w = widgets.layer_norm_widget(x, token="是")
+    first = w.caption
+    assert w.summary["max_change"] == 0.0 and w.last_render_seconds > 0
+    w.controls["scale"].value = 10.0
+    w.controls["shift"].value = 5.0
+    assert w.caption != first and "10·x + 5" in w.caption
+    assert w.summary["std_in"] > 5 and w.summary["max_change"] < 1e-3
+    assert abs(w.summary["std_out"] - 1) < 1e-3
+    w.controls["scale"].value = 0.001
+    assert w.summary["std_out"] < 0.99 and "close to eps" in w.caption
+    assert w.renders == 4
+
+
+def test_residual_depth_widget_redraws_for_the_chosen_depth():
+    w = widgets.residual_depth_widget(depth=32)
+    assert w.summary["depth"] == 32 and "32 layers" in w.caption
+    deep_ratio = w.summary["plain_first_over_last"]
+    w.controls["depth"].value = 8
+    assert w.summary["depth"] == 8 and "8 layers" in w.caption
+    assert w.summary["plain_first_over_last"] > 1e3 * deep_ratio    # fewer layers, far less vanishing
+    assert w.summary["residual_spread"] < 5
+    assert w.last_render_seconds > 0
