@@ -1,0 +1,103 @@
+"""Lesson 05, the position-wise feed-forward network (位置感知前馈网络): experiments, plots and widget.
+
+Claims pinned here, as in the notebook: changing one token changes only that position's FFN output
+(C9), while self-attention changes them all; the FFN equals a 1x1 convolution; in the paper's base
+model the FFN holds about 2/3 of an encoder layer's parameters.
+"""
+import matplotlib
+import pytest
+import torch
+from matplotlib.figure import Figure
+
+from transformer_lesson import experiments, plots, widgets
+from transformer_lesson.notebook import cjk_font_name
+
+
+@pytest.fixture(autouse=True)
+def chinese_font():
+    """The figures show Chinese tokens: draw them with the course's CJK font, as the notebooks do."""
+    with matplotlib.rc_context({"font.sans-serif": [cjk_font_name(), "DejaVu Sans"]}):
+        yield
+
+
+def test_changing_one_token_changes_only_that_positions_ffn_output():
+    result = experiments.ffn_locality(("I", "am", "a", "student"), position=3, replacement="teacher")
+    assert result["changed_tokens"] == ["I", "am", "a", "teacher"]
+    assert result["ffn_change"][:3] == [0.0, 0.0, 0.0]
+    assert result["ffn_change"][3] > 1e-2
+
+
+def test_changing_one_token_changes_every_self_attention_output():
+    result = experiments.ffn_locality(position=1, replacement="was")
+    assert min(result["attention_change"]) > 1e-3
+    assert [c > 0 for c in result["ffn_change"]] == [False, True, False, False]
+
+
+def test_ffn_locality_rejects_a_position_outside_the_sentence():
+    with pytest.raises(ValueError, match="position in 0..3"):
+        experiments.ffn_locality(position=4)
+
+
+@pytest.mark.parametrize("activation", ["relu", "gelu"])
+def test_ffn_equals_a_1x1_convolution(activation):
+    assert experiments.ffn_conv1x1_difference(activation=activation, seed=1) < 1e-5
+
+
+def test_base_model_parameter_split_matches_the_formulas_and_torch():
+    encoder, decoder = experiments.layer_parameter_split(512, 8, 2048)
+    d, d_ff = 512, 2048
+    assert encoder["attention"] == 4 * d * d + 4 * d == 1_050_624
+    assert encoder["ffn"] == 2 * d * d_ff + d_ff + d == 2_099_712
+    assert encoder["layer_norm"] == 2 * 2 * d
+    assert encoder["total"] == encoder["torch_total"] == 3_152_384
+    assert encoder["ffn_share"] == pytest.approx(2 / 3, abs=0.01)
+    assert decoder["attention_blocks"] == 2 and decoder["total"] == decoder["torch_total"]
+    assert decoder["ffn_share"] == pytest.approx(1 / 2, abs=0.01)
+
+
+def test_seeded_feed_forward_gives_relu_and_gelu_the_same_weights_and_keeps_the_global_seed():
+    torch.manual_seed(7)
+    expected = torch.rand(2)
+    torch.manual_seed(7)
+    relu = experiments.seeded_feed_forward(8, 32, "relu", seed=3)
+    gelu = experiments.seeded_feed_forward(8, 32, "gelu", seed=3)
+    torch.testing.assert_close(torch.rand(2), expected)
+    assert torch.equal(relu.linear1.weight, gelu.linear1.weight)
+    assert relu.activation_name == "relu" and gelu.activation_name == "gelu"
+
+
+def test_hidden_activation_stats_counts_zeros_and_negatives():
+    stats = experiments.hidden_activation_stats(torch.tensor([[0.0, 1.0], [-0.5, 0.0]]))
+    assert stats["zero_fraction"] == 0.5 and stats["negative_fraction"] == 0.25
+    assert stats["shape"] == (2, 2) and stats["min"] == -0.5 and stats["max"] == 1.0
+
+
+def test_ffn_hidden_widget_shows_relu_zeros_and_gelu_negatives():
+    tokens = ["他们", "今天", "在", "图书馆", "学习", "中文"]
+    w = widgets.ffn_hidden_widget(experiments.toy_embeddings(tokens, 16), tokens, d_ff=64)
+    assert w.summary["shape"] == (6, 64)
+    assert 0.3 < w.summary["zero_fraction"] < 0.7 and w.summary["negative_fraction"] == 0.0
+    assert "exactly 0" in w.caption
+    w.controls["d_ff"].value = 128
+    assert w.summary["shape"] == (6, 128)
+    w.controls["activation"].value = "gelu"
+    assert w.summary["zero_fraction"] == 0.0 and 0.3 < w.summary["negative_fraction"] < 0.7
+    assert "GELU" in w.caption
+    assert w.renders == 3 and 0 < w.last_render_seconds < 5
+
+
+def test_ffn_hidden_widget_rejects_inputs_that_do_not_match_the_tokens():
+    with pytest.raises(ValueError, match=r"\(T, d_model\) with T=2"):
+        widgets.ffn_hidden_widget(torch.randn(3, 8), ["a", "b"])
+
+
+def test_lesson_05_plots_return_figures():
+    tokens = ["I", "am", "a", "student"]
+    fig = plots.hidden_activation_heatmap(torch.relu(torch.randn(4, 16)), tokens)
+    assert isinstance(fig, Figure)
+    fig = plots.change_per_position_bars({"FFN": [0, 0, 0, 1.0], "attention": [0.3, 0.2, 0.1, 0.4]}, tokens)
+    assert isinstance(fig, Figure)
+    fig = plots.parameter_split_bars(experiments.layer_parameter_split(16, 2, 64))
+    assert isinstance(fig, Figure)
+    with pytest.raises(ValueError, match="4 changes"):
+        plots.change_per_position_bars({"FFN": [0, 1.0]}, tokens)
