@@ -32,12 +32,13 @@ START := $(shell date +%s)
 STAMP_LAB  := $(VENV)/.installed-lab
 STAMP_TEST := $(VENV)/.installed-test
 
-.PHONY: help lab test bench install install-test torch
+.PHONY: help lab test bench install install-test torch notebook notebooks exercises
 
 help:
 	@echo "make lab    open the course in JupyterLab (creates .venv and installs on first run)"
 	@echo "make test   run all tests (same install, plus the test extra)"
 	@echo "make bench  python -m transformer_lesson.bench"
+	@echo "make exercises  regenerate exercises/ from solutions/ (nbgrader's ClearSolutions)"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -91,3 +92,20 @@ test: $(STAMP_TEST)
 
 bench: $(STAMP_LAB)
 	$(BIN)/python -m transformer_lesson.bench
+
+# exercises/ is generated from solutions/ (never edit it by hand): the solution code between the
+# "### BEGIN SOLUTION" / "### END SOLUTION" markers becomes `raise NotImplementedError()`.
+# tests/test_exercises.py fails when exercises/ is out of date.
+exercises: $(STAMP_TEST)
+	$(BIN)/python tools/make_exercises.py solutions exercises
+
+# Re-execute notebooks from a fresh kernel and store their outputs (what nbval compares against):
+#   make notebooks                       every lesson and solution
+#   make notebook NB=notebooks/01_self_attention.ipynb
+EXECUTE := $(BIN)/jupyter nbconvert --to notebook --execute --inplace \
+	--ExecutePreprocessor.timeout=600 --ExecutePreprocessor.record_timing=False
+notebook: $(STAMP_TEST)
+	$(EXECUTE) $(NB)
+
+notebooks: $(STAMP_TEST)
+	$(EXECUTE) notebooks/*.ipynb solutions/*.ipynb
