@@ -628,3 +628,579 @@ def train_tiny_encoder(norm: str = "pre", num_layers: int = 4, *, steps: int = 1
     return {"norm": norm, "num_layers": num_layers, "lr": lr, "warmup": warmup, "seed": seed, "losses": losses,
             "final_loss": sum(losses[-tail:]) / len(losses[-tail:]), "chance_loss": math.log(vocab_size - 1)}
 
+
+
+# ---- lesson 06: encoder and decoder ----
+from torch import nn  # noqa: E402  (section imports: lesson 06)
+
+from .model import DecoderLayer, EncoderLayer, Transformer  # noqa: E402
+
+__all__ += ["decoder_logits", "future_token_effect", "cross_attention_weights", "copy_nn_transformer_weights"]
+
+
+def decoder_logits(model: Transformer, src: torch.Tensor, tgt_in: torch.Tensor, causal: bool = True) -> torch.Tensor:
+    """Next-token logits `(B, T, V)` of `model` (in eval mode, no gradients) for source ids `(B, S)` and the
+    target so far `(B, T)`. `causal=False` runs the same decoder without its causal mask, so that every
+    target position may look at every other one: what the decoder would compute if it could see ahead.
+    """
+    with torch.no_grad():
+        src_mask = model.source_mask(src)                                 # (B, 1, 1, S): True = real token
+        memory = model.encode(src, src_mask)                              # (B, S, d_model)
+        if causal:
+            hidden = model.decode(tgt_in, memory, src_mask)               # (B, T, d_model), causal mask inside
+        else:
+            y = model.positional(model.tgt_embed(tgt_in) * math.sqrt(model.d_model))
+            hidden = model.decoder(y, memory, None, src_mask)             # no mask: sees the whole target
+        return model.generator(hidden)                                    # (B, T, V)
+
+
+def future_token_effect(model: Transformer, src: torch.Tensor, tgt_in: torch.Tensor, position: int,
+                        new_token: int, causal: bool = True) -> dict:
+    """Claim C10: replace the target token at `position` by `new_token`; how much does each output change?
+
+    Returns `changes`, the largest absolute change of the logits at every target position (batch row 0),
+    the largest change before `position` (`earlier_max`) and the smallest from `position` on (`later_min`).
+    With the causal mask, `earlier_max` is exactly 0: position t never sees positions after t.
+    """
+    T = tgt_in.size(1)
+    if not 0 <= position < T:
+        raise ValueError(f"expected position in 0..{T - 1} for a target of length {T}, got {position}")
+    if int(tgt_in[0, position]) == new_token:
+        raise ValueError(f"expected new_token to differ from the token already at position {position}, "
+                         f"got the same id {new_token}")
+    changed = tgt_in.clone()
+    changed[:, position] = new_token
+    was_training = model.training
+    model.eval()
+    try:
+        before = decoder_logits(model, src, tgt_in, causal)
+        after = decoder_logits(model, src, changed, causal)
+    finally:
+        model.train(was_training)
+    changes = (after - before)[0].abs().amax(-1)                          # (T,): per position, largest change
+    return {"position": position, "causal": causal, "changes": changes.tolist(),
+            "earlier_max": changes[:position].max().item() if position else 0.0,
+            "later_min": changes[position:].min().item()}
+
+
+def cross_attention_weights(model: Transformer, src: torch.Tensor, tgt_in: torch.Tensor) -> torch.Tensor:
+    """The cross-attention weights of every decoder layer, `(L, h, T, S)` for batch row 0.
+
+    Row t of head i in layer l: how target position t (a query from the decoder) spreads its attention
+    over the S source positions (keys and values from the encoder's memory); each row sums to 1.
+    """
+    was_training = model.training
+    model.eval()
+    try:
+        decoder_logits(model, src, tgt_in)                                # fills .attention_weights
+    finally:
+        model.train(was_training)
+    return torch.stack([layer.cross_attn.attention_weights[0] for layer in model.decoder.layers])
+
+
+def copy_nn_transformer_weights(ours: Transformer, theirs: nn.Transformer) -> list[tuple[str, str]]:
+    """Load the weights of a `torch.nn.Transformer(batch_first=True)` into the course's `Transformer`.
+
+    Layer by layer with `EncoderLayer.from_torch` / `DecoderLayer.from_torch`, plus the final LayerNorm of
+    each stack, which `nn.Transformer` always has (build `ours` with `final_norm=True`). Embeddings and the
+    output layer are not part of `nn.Transformer` and stay as they are. Returns the `(ours, theirs)` pairs
+    of module names that were copied.
+    """
+    if not isinstance(theirs, nn.Transformer):
+        raise TypeError(f"expected a torch.nn.Transformer, got {type(theirs).__name__}")
+    if ours.encoder.norm is None or ours.decoder.norm is None:
+        raise ValueError("expected a Transformer built with final_norm=True: nn.Transformer ends each stack "
+                         "with a LayerNorm (encoder.norm, decoder.norm)")
+    for side in ("encoder", "decoder"):
+        n_ours, n_theirs = len(getattr(ours, side).layers), len(getattr(theirs, side).layers)
+        if n_ours != n_theirs:
+            raise ValueError(f"expected the same number of {side} layers, got {n_ours} (ours) and {n_theirs} (theirs)")
+    copied = []
+    for side, layer_cls in (("encoder", EncoderLayer), ("decoder", DecoderLayer)):
+        for i, (mine, their) in enumerate(zip(getattr(ours, side).layers, getattr(theirs, side).layers)):
+            mine.load_state_dict(layer_cls.from_torch(their).state_dict())
+            copied.append((f"{side}.layers.{i}", f"{side}.layers.{i}"))
+        getattr(ours, side).norm.load_state_dict(getattr(theirs, side).norm.state_dict())
+        copied.append((f"{side}.norm", f"{side}.norm"))
+    return copied
+
+
+# ---- lesson 08: why attention ----
+import time  # noqa: E402  (section imports: lesson 08)
+from contextlib import contextmanager as _contextmanager  # noqa: E402
+
+from torch import nn  # noqa: E402
+from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
+
+from .model import EncoderLayer  # noqa: E402
+from .multihead import MultiHeadAttention  # noqa: E402
+from .positional import PositionalEncoding  # noqa: E402
+
+__all__ += ["critical_path_length", "depth_and_work", "time_attention_vs_gru", "gradient_reach",
+            "RECALL_KEYS", "RECALL_VALUES", "recall_batch", "recall_tokens", "RecallEmbedding",
+            "RecallAttention", "RecallGRU", "count_parameters", "matched_gru_hidden_size", "recall_accuracy",
+            "long_range_recall"]
+
+
+def critical_path_length(output: torch.Tensor) -> int:
+    """The longest chain of operations, one waiting for the other, that produced `output`.
+
+    Counted on the autograd graph: the number of nodes on the longest path from `output` back to the
+    inputs. Operations on that path cannot run at the same time, however many cores there are.
+    """
+    if output.grad_fn is None:
+        raise ValueError("expected a tensor computed from inputs with requires_grad=True, got one with no grad_fn")
+    length: dict = {}
+    stack = [(output.grad_fn, False)]
+    while stack:                                              # depth-first, without recursion (GRU graphs are deep)
+        node, children_done = stack.pop()
+        if node in length:
+            continue
+        children = [child for child, _ in node.next_functions if child is not None]
+        if children_done:
+            length[node] = 1 + max((length[c] for c in children), default=0)
+        else:
+            stack.append((node, True))
+            stack.extend((c, False) for c in children if c not in length)
+    return length[output.grad_fn]
+
+
+@_contextmanager
+def _threads(n: int | None):
+    """Run with `n` intra-op threads (None: leave as is), then restore the previous setting."""
+    before = torch.get_num_threads()
+    if n is not None:
+        torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def _attention_and_gru(d_model: int, num_heads: int, seed: int):
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return MultiHeadAttention(d_model, num_heads), nn.GRU(d_model, d_model, batch_first=True)
+
+
+def depth_and_work(lengths: Sequence[int] = (16, 64, 256, 1024), d_model: int = 64, num_heads: int = 4,
+                   seed: int = 0) -> list[dict]:
+    """Claim C1: one self-attention layer against one GRU layer (both d_model wide, on the CPU), per length T.
+
+    `*_depth`: the critical path (sequential steps) of the forward pass, from `critical_path_length`;
+    `*_flops`: the arithmetic, counted by `torch.utils.flop_counter.FlopCounterMode` (matrix products).
+    Attention: a depth that does not grow with T, and about 8 T d^2 + 4 T^2 d flops. GRU: a depth that grows
+    by a fixed number of operations per time step, and about 12 T d^2 flops.
+    """
+    attention, gru = _attention_and_gru(d_model, num_heads, seed)
+    rows = []
+    for T in lengths:
+        T = check_positive_int("length", T)
+        x = torch.randn(1, T, d_model, generator=torch.Generator().manual_seed(seed), requires_grad=True)
+        with FlopCounterMode(display=False) as counter:
+            out_attention = attention(x, x, x)                  # (1, T, d) attends to (1, T, d) in one step
+        attention_flops = counter.get_total_flops()
+        with FlopCounterMode(display=False) as counter:
+            out_gru, _ = gru(x)                                 # (1, T, d), one time step after the other
+        rows.append({"length": T, "attention_depth": critical_path_length(out_attention),
+                     "gru_depth": critical_path_length(out_gru),
+                     "attention_flops": attention_flops, "gru_flops": counter.get_total_flops()})
+    return rows
+
+
+def time_attention_vs_gru(lengths: Sequence[int] = (16, 64, 256, 1024), d_model: int = 64, num_heads: int = 4,
+                          batch_size: int = 8, repeats: int = 5, threads: int | None = 1, seed: int = 0) -> list[dict]:
+    """Claim C1, the clock: the best of `repeats` forward passes (milliseconds) of one self-attention layer and
+    one GRU layer on a `(batch_size, T, d_model)` input, per length T. Runs with `threads` CPU threads
+    (None: PyTorch's setting). Timings vary from run to run and machine to machine; nothing asserts them.
+    """
+    attention, gru = _attention_and_gru(d_model, num_heads, seed)
+    repeats = check_positive_int("repeats", repeats)
+
+    def best_ms(fn) -> float:
+        fn()                                                    # warm-up: first calls allocate
+        times = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - start)
+        return 1000 * min(times)
+
+    rows = []
+    with _threads(threads), torch.no_grad():
+        for T in lengths:
+            x = torch.randn(batch_size, T, d_model, generator=torch.Generator().manual_seed(seed))
+            rows.append({"length": int(T), "attention_ms": best_ms(lambda: attention(x, x, x)),
+                         "gru_ms": best_ms(lambda: gru(x))})
+    return rows
+
+
+def gradient_reach(length: int = 128, distances: Sequence[int] = (1, 2, 4, 8, 16, 32, 64, 127), d_model: int = 32,
+                   num_heads: int = 4, batch_size: int = 16, seed: int = 0) -> dict:
+    """How strongly the last position's output feels an input d positions back, at initialisation.
+
+    The mean norm of d output[T-1] / d x[T-1-d] over a batch of random inputs, for one self-attention layer
+    and one GRU layer. This is the signal that training needs to learn a dependency over distance d.
+    In attention every position is one step from every other; in a GRU the signal passes through d steps,
+    each multiplying it by a Jacobian, and fades.
+    """
+    length = check_positive_int("length", length)
+    for d in distances:
+        if not 1 <= d < length:
+            raise ValueError(f"expected distances in 1..{length - 1} for length={length}, got {d}")
+    attention, gru = _attention_and_gru(d_model, num_heads, seed)
+    x = torch.randn(batch_size, length, d_model, generator=torch.Generator().manual_seed(seed), requires_grad=True)
+    (grad_attention,) = torch.autograd.grad(attention(x, x, x)[:, -1].sum(), x)   # (B, T, d)
+    (grad_gru,) = torch.autograd.grad(gru(x)[0][:, -1].sum(), x)                  # (B, T, d)
+    at = [length - 1 - d for d in distances]
+    return {"distances": [int(d) for d in distances],
+            "attention": grad_attention.norm(dim=-1).mean(0)[at].tolist(),
+            "gru": grad_gru.norm(dim=-1).mean(0)[at].tolist()}
+
+
+# The long-range task: key-value recall. A sequence of pairs such as "c7 a2 f9 ... ?a": each position holds a
+# key (a letter) and a value (a digit), keys distinct within a sequence; the last position asks for one key;
+# the answer is its value. The pair asked about lies `distance` positions before the question.
+RECALL_KEYS = "abcdefghijklmnop"
+RECALL_VALUES = "0123456789"
+
+
+def recall_batch(batch_size: int, num_pairs: int, generator: torch.Generator, asked: str = "random"):
+    """`(tokens (B, N + 1), answers (B,), asked_positions (B,))` for `N = num_pairs` pairs and a question.
+
+    Token ids: the pair (key k, value v) is `k * len(RECALL_VALUES) + v`; the question about key k is
+    `len(RECALL_KEYS) * len(RECALL_VALUES) + k`. `asked="random"` asks about any pair; `"first"` about the
+    first one, so the answer lies exactly `num_pairs` positions before the question.
+    """
+    K, M = len(RECALL_KEYS), len(RECALL_VALUES)
+    if not 1 <= num_pairs <= K:
+        raise ValueError(f"expected num_pairs in 1..{K} (one pair per key), got {num_pairs}")
+    if asked not in ("random", "first"):
+        raise ValueError(f"expected asked to be 'random' or 'first', got {asked!r}")
+    keys = torch.rand(batch_size, K, generator=generator).argsort(-1)[:, :num_pairs]    # (B, N) distinct keys
+    values = torch.randint(0, M, (batch_size, num_pairs), generator=generator)         # (B, N)
+    if asked == "random":
+        positions = torch.randint(0, num_pairs, (batch_size,), generator=generator)
+    else:
+        positions = torch.zeros(batch_size, dtype=torch.long)
+    rows = torch.arange(batch_size)
+    question = K * M + keys[rows, positions]                                           # (B,)
+    tokens = torch.cat([keys * M + values, question[:, None]], dim=1)                  # (B, N + 1)
+    return tokens, values[rows, positions], positions
+
+
+def recall_tokens(ids) -> list[str]:
+    """Ids of one sequence -> readable tokens: ["c7", "a2", ..., "?a"]."""
+    K, M = len(RECALL_KEYS), len(RECALL_VALUES)
+    out = []
+    for i in (ids.tolist() if hasattr(ids, "tolist") else ids):
+        out.append(f"?{RECALL_KEYS[i - K * M]}" if i >= K * M else f"{RECALL_KEYS[i // M]}{RECALL_VALUES[i % M]}")
+    return out
+
+
+class RecallEmbedding(nn.Module):
+    """A position's vector: the embedding of its key plus the embedding of its value ("?" for the question)."""
+
+    def __init__(self, d_model: int):
+        super().__init__()
+        self.key = nn.Embedding(len(RECALL_KEYS), d_model)
+        self.value = nn.Embedding(len(RECALL_VALUES) + 1, d_model)      # the last row stands for "?"
+
+    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        K, M = len(RECALL_KEYS), len(RECALL_VALUES)
+        question = tokens >= K * M
+        keys = torch.where(question, tokens - K * M, tokens // M)
+        values = torch.where(question, M, tokens % M)
+        return self.key(keys) + self.value(values)                      # (B, T) -> (B, T, d_model)
+
+
+class RecallAttention(nn.Module):
+    """Embedding + positional encoding, one encoder layer (self-attention + FFN), a linear read-out at the question."""
+
+    def __init__(self, d_model: int = 32, num_heads: int = 2, d_ff: int = 64, max_len: int = 64):
+        super().__init__()
+        self.embed = RecallEmbedding(d_model)
+        self.positional = PositionalEncoding(d_model, max_len)
+        self.layer = EncoderLayer(d_model, num_heads, d_ff)
+        self.readout = nn.Linear(d_model, len(RECALL_VALUES))
+
+    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        h = self.layer(self.positional(self.embed(tokens)))             # (B, T, d_model)
+        return self.readout(h[:, -1])                                   # (B, values): logits at the question
+
+
+class RecallGRU(nn.Module):
+    """The same embedding, one GRU layer, and a linear read-out of its last hidden state."""
+
+    def __init__(self, d_model: int = 32, hidden_size: int = 39):
+        super().__init__()
+        self.embed = RecallEmbedding(d_model)
+        self.gru = nn.GRU(d_model, hidden_size, batch_first=True)
+        self.readout = nn.Linear(hidden_size, len(RECALL_VALUES))
+
+    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        _, h_last = self.gru(self.embed(tokens))                        # (1, B, hidden): the state after the question
+        return self.readout(h_last[-1])                                 # (B, values)
+
+
+def count_parameters(model: nn.Module) -> int:
+    """The number of trainable numbers in `model`."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
+def matched_gru_hidden_size(target_params: int, d_model: int = 32) -> int:
+    """The hidden size whose `RecallGRU(d_model, hidden_size)` has the parameter count closest to `target_params`."""
+    fixed = count_parameters(RecallEmbedding(d_model)) + len(RECALL_VALUES)          # embedding + read-out bias
+    def size(h: int) -> int:                                   # 3 gates: input and hidden weights, two biases each
+        return fixed + 3 * (d_model * h + h * h + 2 * h) + h * len(RECALL_VALUES)
+    return min(range(1, 4 * d_model + 1), key=lambda h: abs(size(h) - target_params))
+
+
+def recall_accuracy(model: nn.Module, distance: int, num_examples: int = 500, seed: int = 1234) -> float:
+    """Accuracy on `num_examples` fresh sequences of `distance` pairs, asked about the first pair."""
+    generator = torch.Generator().manual_seed(seed + distance)
+    tokens, answers, _ = recall_batch(num_examples, distance, generator, asked="first")
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            return (model(tokens).argmax(-1) == answers).float().mean().item()
+    finally:
+        model.train(was_training)
+
+
+def long_range_recall(seed: int = 0, max_pairs: int = 16, steps: int = 300, batch_size: int = 32, lr: float = 1e-2,
+                      d_model: int = 32, num_heads: int = 2, d_ff: int = 64, num_examples: int = 500,
+                      threads: int | None = 1) -> dict:
+    """Claim C11: a small attention model against a GRU with the same number of parameters, trained the same way.
+
+    Both see the same batches: sequences of 1 to `max_pairs` key-value pairs and a question about a random
+    one (`recall_batch`), `steps` Adam steps at learning rate `lr`. Then, for every distance d, the accuracy
+    on sequences whose answer lies d positions back (d pairs, asked about the first). Runs on `threads` CPU
+    threads (1: the same numbers on every machine of a kind, and no fight for cores); seeded, a few seconds.
+
+    Returns the distances, both accuracy lists, parameter counts, training seconds, final losses and the
+    two trained models (under "models").
+    """
+    steps, max_pairs = check_positive_int("steps", steps), check_positive_int("max_pairs", max_pairs)
+    with _threads(threads), torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        attention = RecallAttention(d_model, num_heads, d_ff, max_len=max_pairs + 1)
+        hidden = matched_gru_hidden_size(count_parameters(attention), d_model)
+        torch.manual_seed(seed)
+        gru = RecallGRU(d_model, hidden)
+        seconds, losses = {}, {}
+        for name, model in (("attention", attention), ("gru", gru)):
+            data = torch.Generator().manual_seed(seed + 1)             # the same batches for both models
+            optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+            start = time.perf_counter()
+            for _ in range(steps):
+                num_pairs = int(torch.randint(1, max_pairs + 1, (1,), generator=data))
+                tokens, answers, _ = recall_batch(batch_size, num_pairs, data)
+                loss = nn.functional.cross_entropy(model(tokens), answers)
+                optimizer.zero_grad()
+                loss.backward()
+                optimizer.step()
+            seconds[name], losses[name] = time.perf_counter() - start, loss.item()
+        distances = list(range(1, max_pairs + 1))
+        return {"distances": distances,
+                "attention": [recall_accuracy(attention, d, num_examples) for d in distances],
+                "gru": [recall_accuracy(gru, d, num_examples) for d in distances],
+                "attention_params": count_parameters(attention), "gru_params": count_parameters(gru),
+                "gru_hidden_size": hidden, "chance": 1 / len(RECALL_VALUES), "seconds": seconds,
+                "final_loss": losses, "seed": seed, "steps": steps,
+                "models": {"attention": attention, "gru": gru}}
+
+
+# ---- lesson 07: training and generation ----
+__all__ += ["label_smoothing_floor", "cross_attention_map", "untrained_copy", "head_diversity", "beam_vs_greedy",
+            "decoding_choices"]
+
+
+def _check_translator(translator) -> None:
+    from .training import Translator
+    if not isinstance(translator, Translator):
+        raise TypeError(f"expected a transformer_lesson.Translator, got {type(translator).__name__}")
+
+
+def label_smoothing_floor(vocab_size: int, smoothing: float = 0.1) -> float:
+    """The lowest loss label smoothing allows: the entropy of its target distribution, in nats.
+
+    The target puts 1 - eps + eps/V on the right token and eps/V on each of the other V - 1 tokens; the
+    cross-entropy of any prediction against it is at least the target's own entropy (reached only when
+    the model predicts exactly that distribution), so a training loss can approach this value, never 0.
+    """
+    V = check_positive_int("vocab_size", vocab_size)
+    if not 0.0 <= smoothing < 1.0:
+        raise ValueError(f"expected smoothing in [0, 1), got {smoothing!r}")
+    right, other = 1.0 - smoothing + smoothing / V, smoothing / V
+    return -(right * math.log(right) + ((V - 1) * other * math.log(other) if other > 0 else 0.0))
+
+
+def cross_attention_map(translator, sentence: str) -> dict:
+    """Translate `sentence` greedily and read every decoder layer's cross-attention weights.
+
+    Runs `pipeline.trace_translation`, whose decoder pass over `<bos> y_1 ... y_n` leaves each layer's
+    `cross_attn.attention_weights` `(1, h, T, S)` behind. Row t is the query that *produces* output token
+    t (y_1 ... y_n, then <eos>); column s is English word s. Returns {"source": English words, "target":
+    produced tokens incl. "<eos>", "weights": (L, h, T, S) tensor, "translation": str}.
+    """
+    from .pipeline import trace_translation
+    _check_translator(translator)
+    trace = trace_translation(translator, sentence)
+    weights = torch.stack([layer.cross_attn.attention_weights[0] for layer in translator.model.decoder.layers])
+    target = trace.target_tokens + ["<eos>"]
+    if weights.shape[-2:] != (len(target), len(trace.words)):
+        raise RuntimeError(f"expected cross-attention weights of shape (L, h, {len(target)}, {len(trace.words)}), "
+                           f"got {tuple(weights.shape)}")
+    return {"source": list(trace.words), "target": target, "weights": weights, "translation": trace.translation}
+
+
+def untrained_copy(translator, seed: int = 0):
+    """A `Translator` with the same vocabularies and sizes as `translator` but freshly initialised weights."""
+    from .training import Translator, _build_model, _model_kwargs
+    _check_translator(translator)
+    with torch.random.fork_rng(devices=[]):             # the caller's random state is left alone
+        torch.manual_seed(seed)
+        model = _build_model(len(translator.src_vocab), len(translator.tgt_vocab), **_model_kwargs(translator.config))
+    return Translator(model, translator.src_vocab, translator.tgt_vocab, translator.config)
+
+
+def _attention_modules(model) -> list[tuple[str, object]]:
+    mods = [(f"encoder {i + 1} self", layer.self_attn) for i, layer in enumerate(model.encoder.layers)]
+    for i, layer in enumerate(model.decoder.layers):
+        mods += [(f"decoder {i + 1} self", layer.self_attn), (f"decoder {i + 1} cross", layer.cross_attn)]
+    return mods
+
+
+def head_diversity(translator, sentences: Sequence[str]) -> dict:
+    """Claim C6, second half: how differently the heads of each attention layer look at the same sentences.
+
+    Each sentence is translated (`pipeline.trace_translation`), which leaves every attention module's
+    weights `(1, h, T_q, T_k)` behind. For two heads i, j the distance is the total variation between
+    their rows, 0.5 * sum_k |a_ik - b_jk| (0: the same distribution, 1: no overlap), averaged over the
+    query rows, then over the sentences. Returns {"modules": [{"name", "distances" (h x h list), "mean",
+    "min"} ...], "mean": mean over all pairs of heads, "min": the closest pair anywhere}.
+    """
+    from .pipeline import trace_translation
+    _check_translator(translator)
+    if isinstance(sentences, str) or not sentences:
+        raise ValueError("expected a non-empty list of English sentences")
+    modules = _attention_modules(translator.model)
+    h = modules[0][1].num_heads
+    totals = [torch.zeros(h, h, dtype=torch.float64) for _ in modules]
+    with _one_thread():
+        for sentence in sentences:
+            trace_translation(translator, sentence)
+            for total, (_, module) in zip(totals, modules):
+                w = module.attention_weights[0].double()                     # (h, T_q, T_k)
+                diff = (w[:, None] - w[None, :]).abs().sum(-1) / 2           # (h, h, T_q): TV per query row
+                total += diff.mean(-1)
+    rows, pairs = [], torch.triu_indices(h, h, offset=1)
+    for total, (name, _) in zip(totals, modules):
+        d = total / len(sentences)
+        off = d[pairs[0], pairs[1]]
+        rows.append({"name": name, "distances": d.tolist(), "mean": off.mean().item(), "min": off.min().item()})
+    return {"modules": rows, "num_heads": h, "sentences": len(sentences),
+            "mean": sum(r["mean"] for r in rows) / len(rows), "min": min(r["min"] for r in rows)}
+
+
+def _greedy_by_length(translator, sentences: Sequence[str]) -> list[tuple[str, float]]:
+    """Greedy translations and their log-probabilities, decoding sentences of equal length together (no padding)."""
+    from .data import BOS, EOS, join_chinese
+    from .decoding import greedy_decode
+    ids = [translator.encode_source(sentence)[0] for sentence in sentences]     # each (S,)
+    by_length: dict[int, list[int]] = {}
+    for i, row in enumerate(ids):
+        by_length.setdefault(row.numel(), []).append(i)
+    results: list = [None] * len(ids)
+    for rows in by_length.values():
+        src = torch.stack([ids[i] for i in rows])                                  # (B, S), all real words
+        for i, hyp in zip(rows, greedy_decode(translator.model, src, bos_id=BOS, eos_id=EOS)):
+            results[i] = (join_chinese(translator.tgt_vocab.decode(hyp.tokens)), hyp.log_prob)
+    return results
+
+
+def beam_vs_greedy(translator, pairs: Sequence[tuple[str, str]], beam_size: int = 4, length_penalty: float = 0.0,
+                   tol: float = 1e-4) -> dict:
+    """Claim C12, second half: beam search's translation against greedy decoding's, sentence by sentence.
+
+    Greedy decoding runs on all sentences of one length at once (a batch without padding), beam search on
+    each sentence alone; their total log-probabilities log P(y | x) (with <eos>) are compared, `tol`
+    absorbing float rounding between the two. With `length_penalty` 0 beam search ranks by log-probability
+    itself. Returns counts ("beam_higher", "same", "beam_lower"), "largest_gain", exact-match counts
+    against the references, and "differ": the sentences where the two translations differ, as
+    (english, reference, greedy, greedy_lp, beam, beam_lp). Unknown English words raise ValueError.
+    """
+    from .data import join_chinese, tokenize_chinese
+    _check_translator(translator)
+    if isinstance(pairs, str) or not pairs:
+        raise ValueError("expected a non-empty list of (english, chinese) pairs")
+    higher = same = lower = greedy_right = beam_right = 0
+    gain, differ, greedy_lps, beam_lps = 0.0, [], [], []
+    with _one_thread():
+        greedy_results = _greedy_by_length(translator, [english for english, _ in pairs])
+        beam_results = [translator.alternatives(english, beam_size=beam_size, length_penalty=length_penalty)[0]
+                        for english, _ in pairs]
+    for (english, chinese), (greedy, greedy_lp), (beam, _, beam_lp) in zip(pairs, greedy_results, beam_results):
+        greedy_lps.append(greedy_lp)
+        beam_lps.append(beam_lp)
+        if beam_lp > greedy_lp + tol:
+            higher += 1
+        elif beam_lp < greedy_lp - tol:
+            lower += 1
+        else:
+            same += 1
+        gain = max(gain, beam_lp - greedy_lp)
+        reference = join_chinese(tokenize_chinese(chinese))
+        greedy_right += greedy == reference
+        beam_right += beam == reference
+        if greedy != beam:
+            differ.append((english, reference, greedy, greedy_lp, beam, beam_lp))
+    return {"total": len(pairs), "beam_size": beam_size, "length_penalty": length_penalty,
+            "beam_higher": higher, "same": same, "beam_lower": lower, "largest_gain": gain,
+            "greedy_correct": greedy_right, "beam_correct": beam_right, "differ": differ,
+            "greedy_log_probs": greedy_lps, "beam_log_probs": beam_lps}
+
+
+def decoding_choices(translator, sentence: str, beam_size: int = 4, length_penalty: float = 0.6,
+                     temperature: float = 1.0, num_samples: int = 8, seed: int = 0, cache: dict | None = None) -> dict:
+    """Greedy, beam search and sampling on one sentence, for the decoding widget.
+
+    Returns {"greedy": (text, log_prob), "beam": [(text, score, log_prob), ...] best first,
+    "samples": [(text, log_prob), ...] (`num_samples` draws from softmax(logits / temperature), the
+    log-probabilities under the model itself, at temperature 1; a sample stops at <eos> or after as many
+    tokens as the English sentence has words plus 6), "sample_counts": {text: count}}.
+    The samples come from a generator seeded with `seed`, so the same arguments give the same samples.
+    `cache`: a dict to keep results in, so that moving one slider recomputes only what depends on it.
+    """
+    from .data import BOS, EOS, join_chinese
+    from .decoding import sample_decode
+    _check_translator(translator)
+    num_samples = check_positive_int("num_samples", num_samples)
+    cache = {} if cache is None else cache
+    key = (id(translator), sentence)
+
+    def cached(part, compute):
+        if (key, part) not in cache:
+            cache[key, part] = compute()
+        return cache[key, part]
+
+    def sample():
+        src = translator.encode_source(sentence).repeat(num_samples, 1)       # (1, S) -> (n, S)
+        generator = torch.Generator().manual_seed(seed)
+        hyps = sample_decode(translator.model, src, temperature, max_len=src.size(1) + 6, bos_id=BOS, eos_id=EOS,
+                             generator=generator)                             # at most 6 tokens more than English
+        return [(join_chinese(translator.tgt_vocab.decode(h.tokens)), h.log_prob) for h in hyps]
+
+    with _one_thread():
+        greedy, _, greedy_lp = cached("greedy", lambda: translator.alternatives(sentence, beam_size=1)[0])
+        beam = cached(("beam", beam_size, length_penalty),
+                      lambda: translator.alternatives(sentence, beam_size=beam_size, length_penalty=length_penalty))
+        samples = cached(("samples", temperature, num_samples, seed), sample)
+    counts: dict[str, int] = {}
+    for text, _ in samples:
+        counts[text] = counts.get(text, 0) + 1
+    return {"sentence": sentence, "greedy": (greedy, greedy_lp), "beam": beam, "samples": samples,
+            "sample_counts": counts, "beam_size": beam_size, "length_penalty": length_penalty,
+            "temperature": temperature}

@@ -403,3 +403,261 @@ def loss_curves(curves: dict, *, ax=None, title: str = "", chance: float | None 
     ax.set_title(title)
     ax.legend(fontsize=8)
     return ax.figure
+
+
+# ---- lesson 07: training and generation ----
+__all__ += ["lr_schedule_plot", "training_curves", "next_token_panels", "cross_attention_heatmap", "decoding_bars"]
+
+
+def lr_schedule_plot(curves: dict, *, ax=None, title: str = "learning-rate schedule", warmups: dict | None = None):
+    """Learning rate against step, one line per schedule (`{label: rates}`); a dotted line at each warm-up end."""
+    if ax is None:
+        _, ax = new_figure(5.0, 3.0)
+    for label, rates in curves.items():
+        rates = _array(rates)
+        line, = ax.plot(np.arange(1, rates.size + 1), rates, label=label)
+        if warmups and label in warmups:
+            ax.axvline(warmups[label], color=line.get_color(), linestyle=":", linewidth=1)
+    ax.set_xlabel("training step")
+    ax.set_ylabel("learning rate")
+    ax.set_ylim(bottom=0)
+    ax.set_title(title)
+    ax.legend(fontsize=8)
+    return ax.figure
+
+
+def training_curves(history: dict, *, floor: float | None = None, warmup: int | None = None, smooth: int = 20,
+                    fig=None):
+    """Two panels from a training `history`: the loss per step (faint) with its running mean over `smooth`
+    steps and the label-smoothing `floor`, and the learning rate per step with the warm-up's end marked."""
+    loss, lr = _array(history["loss"]), _array(history["lr"])
+    if loss.size == 0 or loss.size != lr.size:
+        raise ValueError(f"expected history with as many 'loss' as 'lr' values (one per step), "
+                         f"got {loss.size} and {lr.size}")
+    if fig is None:
+        fig = Figure(figsize=(9.0, 3.2), dpi=80, layout="constrained")
+    ax_loss, ax_lr = fig.subplots(1, 2)
+    steps = np.arange(1, loss.size + 1)
+    ax_loss.plot(steps, loss, color="tab:blue", alpha=0.3, linewidth=1, label="loss of each batch")
+    if smooth > 1 and loss.size >= smooth:
+        ax_loss.plot(steps[smooth - 1:], np.convolve(loss, np.ones(smooth) / smooth, mode="valid"),
+                     color="tab:blue", label=f"running mean of {smooth} steps")
+    if floor is not None:
+        ax_loss.axhline(floor, color="tab:red", linestyle="--", linewidth=1,
+                        label=f"lowest possible with label smoothing ({floor:.2f})")
+    ax_loss.set_ylim(bottom=0)
+    ax_loss.set_xlabel("training step")
+    ax_loss.set_ylabel("loss (cross-entropy, nats)")
+    ax_loss.set_title("训练损失 training loss")
+    ax_loss.legend(fontsize=8)
+    ax_lr.plot(steps, lr, color="tab:green")
+    if warmup is not None:
+        ax_lr.axvline(warmup, color="gray", linestyle=":", linewidth=1)
+        ax_lr.annotate(f"end of warm-up (step {warmup})", (warmup, lr.max()), xytext=(6, -4),
+                       textcoords="offset points", fontsize=8, va="top")
+    ax_lr.set_ylim(bottom=0)
+    ax_lr.set_xlabel("training step")
+    ax_lr.set_ylabel("learning rate")
+    ax_lr.set_title("学习率 learning rate (warm-up, then 1/√step)")
+    return fig
+
+
+def next_token_panels(probabilities, vocab_tokens: Sequence[str], chosen: Sequence[str], *, k: int = 4, fig=None):
+    """One small panel per decoding step: the `k` likeliest next tokens of `probabilities` `(T, V)` as bars,
+    the token greedy decoding chose (`chosen[t]`) in orange. Panel t is titled with what came before it."""
+    p = _array(probabilities)
+    if p.ndim != 2 or p.shape[1] != len(vocab_tokens) or p.shape[0] != len(chosen):
+        raise ValueError(f"expected probabilities of shape (T, V) = ({len(chosen)}, {len(vocab_tokens)}), got {p.shape}")
+    T = p.shape[0]
+    if fig is None:
+        fig = Figure(figsize=(2.3 * T + 0.4, 2.4), dpi=80, layout="constrained")
+    axes = fig.subplots(1, T, squeeze=False)[0]
+    for t, ax in enumerate(axes):
+        top = np.argsort(-p[t])[:k]
+        labels = [vocab_tokens[i] for i in top]
+        ax.barh(range(k)[::-1], p[t, top], color=["tab:orange" if lab == chosen[t] else "tab:blue" for lab in labels])
+        ax.set_yticks(range(k)[::-1])
+        ax.set_yticklabels(labels)
+        for y, v in zip(range(k)[::-1], p[t, top]):
+            ax.text(min(v, 0.62) + 0.02, y, f"{v:.2f}", va="center", fontsize=8)
+        ax.set_xlim(0, 1)
+        ax.set_xticks([0, 0.5, 1])
+        before = "<bos>" if t == 0 else "<bos> " + " ".join(chosen[:t])
+        ax.set_title(f"after {before}", fontsize=9)
+    fig.supxlabel("probability of the next token", fontsize=9)
+    return fig
+
+
+def cross_attention_heatmap(weights, source: Sequence[str], target: Sequence[str], *, ax=None,
+                            title: str = "cross-attention 交叉注意力", annotate: bool = True, colorbar: bool = True):
+    """Cross-attention weights `(T, S)`: rows are the Chinese tokens being produced, columns the English words."""
+    w = _array(weights)
+    if w.shape != (len(target), len(source)):
+        raise ValueError(f"expected weights of shape (T, S) = ({len(target)}, {len(source)}), got {w.shape}")
+    if ax is None:
+        _, ax = new_figure(0.6 * len(source) + 2.2, 0.42 * len(target) + 1.6)
+    return heatmap(w, source, target, ax=ax, title=title, xlabel="English word (key) 英文词",
+                   ylabel="Chinese token produced (query) 生成的中文词", cmap="Blues", vmin=0.0, vmax=1.0,
+                   annotate=annotate, colorbar=colorbar)
+
+
+def _short(text: str, limit: int = 9) -> str:
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def decoding_bars(choices: dict, *, ax=None, max_rows: int = 7):
+    """The candidate translations of `experiments.decoding_choices`, likeliest first (at most `max_rows`,
+    greedy's always among them): one bar of -log P(translation) each (shorter = likelier), beam search's
+    pick in orange, and at the end of each bar who found it (beam rank and score, greedy, how many samples).
+    Translations longer than 9 characters are cut, with "…"."""
+    if ax is None:
+        _, ax = new_figure(8.0, 3.4)
+    beam, (greedy, greedy_lp) = choices["beam"], choices["greedy"]
+    found: dict[str, dict] = {}
+    for rank, (text, score, lp) in enumerate(beam):
+        found.setdefault(text, {"lp": lp, "by": []})["by"].append(f"beam #{rank + 1} (score {score:.2f})")
+    found.setdefault(greedy, {"lp": greedy_lp, "by": []})["by"].append("greedy")
+    for text, lp in choices["samples"]:
+        found.setdefault(text, {"lp": lp, "by": []})
+    for text, count in choices["sample_counts"].items():
+        found[text]["by"].append(f"sampled {count}×")
+    ranked = sorted(found.items(), key=lambda item: -item[1]["lp"])
+    rows = ranked[:max_rows]
+    if greedy not in dict(rows):                      # greedy's answer is always shown, even when unlikely
+        rows = rows[:max_rows - 1] + [(greedy, found[greedy])]
+    ys = np.arange(len(rows))[::-1]
+    lengths = [-info["lp"] for _, info in rows]
+    ax.barh(ys, lengths, color=["tab:orange" if text == beam[0][0] else "tab:blue" for text, _ in rows])
+    ax.set_yticks(ys)
+    ax.set_yticklabels([_short(text) for text, _ in rows])
+    for y, length, (_, info) in zip(ys, lengths, rows):
+        ax.text(length, y, f"  log P {-length:.2f}: " + ", ".join(info["by"]), va="center", fontsize=8)
+    ax.set_xlim(0, 2.0 * max(lengths) + 0.5)
+    ax.set_ylim(-0.6, max_rows - 0.4)
+    ax.set_xlabel("−log P(translation)  (shorter bar = likelier)")
+    ax.set_title(f"beam width {choices['beam_size']}, α = {choices['length_penalty']:.1f}; "
+                 f"{len(choices['samples'])} samples at temperature {choices['temperature']:.2f}", fontsize=10)
+    return ax.figure
+
+
+# ---- lesson 06: encoder and decoder ----
+__all__ += ["next_token_bars"]
+
+
+def next_token_bars(probabilities, vocab_tokens: Sequence[str], *, target: str | None = None, k: int = 10, ax=None,
+                    title: str = "P(next token)"):
+    """The `k` likeliest tokens of one output distribution `(V,)` as horizontal bars, likeliest on top.
+    `target` (the right next token) is drawn in orange, added below the others if it is not among them."""
+    p = _array(probabilities).reshape(-1)
+    if p.size != len(vocab_tokens):
+        raise ValueError(f"expected one probability per vocabulary token ({len(vocab_tokens)}), got {p.size}")
+    order = [int(i) for i in np.argsort(-p, kind="stable")[:k]]
+    if target is not None:
+        t = list(vocab_tokens).index(target)
+        if t not in order:
+            order.append(t)
+    if ax is None:
+        _, ax = new_figure(4.0, 0.25 * len(order) + 1.2)
+    ys = np.arange(len(order))[::-1]
+    labels = [vocab_tokens[i] for i in order]
+    ax.barh(ys, p[order], color=["tab:orange" if lab == target else "tab:blue" for lab in labels])
+    for y, i in zip(ys, order):
+        ax.text(p[i], y, f" {p[i]:.3f}", va="center", fontsize=8)
+    ax.set_yticks(ys)
+    ax.set_yticklabels(labels)
+    ax.set_xlim(0, max(1.3 * p[order].max(), 0.05))
+    ax.set_xlabel("probability")
+    ax.set_title(title)
+    return ax.figure
+
+
+# ---- lesson 08: why attention ----
+__all__ += ["depth_and_work_plot", "timing_plot", "gradient_reach_plot", "accuracy_vs_distance"]
+
+_ATTENTION_STYLE = dict(color="tab:blue", marker="o", label="self-attention 自注意力")
+_GRU_STYLE = dict(color="tab:red", marker="s", label="GRU (循环神经网络)")
+
+
+def depth_and_work_plot(rows: Sequence[dict], *, axes=None):
+    """Two log-log panels from `experiments.depth_and_work`: sequential steps (critical path) and flops against T."""
+    if axes is None:
+        fig = Figure(figsize=(8.0, 3.0), dpi=80, layout="constrained")
+        axes = fig.subplots(1, 2)
+    lengths = [r["length"] for r in rows]
+    for ax, key, ylabel, title in ((axes[0], "depth", "operations one after another", "sequential steps 顺序步数"),
+                                   (axes[1], "flops", "floating-point operations", "work 计算量")):
+        ax.plot(lengths, [r[f"attention_{key}"] for r in rows], **_ATTENTION_STYLE)
+        ax.plot(lengths, [r[f"gru_{key}"] for r in rows], **_GRU_STYLE)
+        ax.set_xscale("log", base=2)
+        ax.set_yscale("log")
+        ax.set_xticks(lengths, [str(t) for t in lengths])
+        ax.minorticks_off()
+        ax.set_xlabel("sequence length T")
+        ax.set_ylabel(ylabel)
+        ax.set_title(title)
+    axes[0].legend(fontsize=8)
+    return axes[0].figure
+
+
+def timing_plot(rows: Sequence[dict], *, ax=None, title: str = "time of one forward pass 前向计算时间"):
+    """Milliseconds against T for both layers (rows from `experiments.time_attention_vs_gru`), log-log."""
+    if ax is None:
+        _, ax = new_figure(4.5, 3.0)
+    lengths = [r["length"] for r in rows]
+    ax.plot(lengths, [r["attention_ms"] for r in rows], **_ATTENTION_STYLE)
+    ax.plot(lengths, [r["gru_ms"] for r in rows], **_GRU_STYLE)
+    ax.set_xscale("log", base=2)
+    ax.set_yscale("log")
+    ax.set_xticks(lengths, [str(t) for t in lengths])
+    ax.minorticks_off()
+    ax.set_xlabel("sequence length T")
+    ax.set_ylabel("milliseconds")
+    ax.set_title(title)
+    ax.legend(fontsize=8)
+    return ax.figure
+
+
+def gradient_reach_plot(reach: dict, *, ax=None, title: str = "how much the last output feels a token d steps back"):
+    """Gradient norm against distance (from `experiments.gradient_reach`), log scale; zeros drawn at the floor."""
+    if ax is None:
+        _, ax = new_figure(5.0, 3.0)
+    floor = 1e-30                                                # float32 underflow: show exact zeros at the bottom
+    distances = reach["distances"]
+    ax.plot(distances, np.maximum(_array(reach["attention"]), floor), **_ATTENTION_STYLE)
+    gru = _array(reach["gru"])
+    ax.plot(distances, np.maximum(gru, floor), **_GRU_STYLE)
+    for d, g in zip(distances, gru):
+        if g < floor:
+            ax.annotate("< 1e-30", (d, floor), xytext=(-4, 4), textcoords="offset points", ha="right", fontsize=8)
+    ax.set_xscale("log", base=2)
+    ax.set_yscale("log")
+    ax.set_xticks(distances, [str(d) for d in distances])
+    ax.minorticks_off()
+    ax.set_ylim(bottom=floor / 10)
+    ax.set_xlabel("distance d (positions back)")
+    ax.set_ylabel("‖∂ output[T-1] / ∂ x[T-1-d]‖")
+    ax.set_title(title)
+    ax.legend(fontsize=8)
+    return ax.figure
+
+
+def accuracy_vs_distance(result: dict, *, ax=None, mark: int | None = None,
+                         title: str = "key-value recall: accuracy against distance"):
+    """Both models' accuracy per distance (from `experiments.long_range_recall`), chance as a dashed line,
+    a dotted line at distance `mark`."""
+    if ax is None:
+        _, ax = new_figure(5.0, 3.0)
+    d = result["distances"]
+    ax.plot(d, result["attention"],
+            **{**_ATTENTION_STYLE, "label": f"attention ({result['attention_params']:,} parameters)"})
+    ax.plot(d, result["gru"], **{**_GRU_STYLE, "label": f"GRU ({result['gru_params']:,} parameters)"})
+    ax.axhline(result["chance"], color="gray", linestyle="--", linewidth=1, label="chance 随机猜测")
+    if mark is not None:
+        ax.axvline(mark, color="black", linestyle=":", linewidth=1)
+    ax.set_ylim(0, 1.05)
+    ax.set_xticks(d[::max(1, len(d) // 8)])
+    ax.set_xlabel("distance: the asked pair lies d positions back")
+    ax.set_ylabel("accuracy 准确率")
+    ax.set_title(title)
+    ax.legend(fontsize=8, loc="center right")
+    return ax.figure

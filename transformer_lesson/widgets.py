@@ -283,3 +283,180 @@ def residual_depth_widget(depth: int = 32, max_depth: int = 64, width: int = 64,
         return caption, {k: v for k, v in flow.items()}
 
     return FigureWidget(draw, {"depth": control}, width=6.0, height=3.6)
+
+
+# ---- lesson 07: training and generation ----
+__all__ += ["cross_attention_widget", "decoding_widget"]
+
+
+def cross_attention_widget(attention_map: dict, *, width: float = 5.6, height: float = 3.8) -> FigureWidget:
+    """Layer and head dropdowns over a translation's cross-attention, from `experiments.cross_attention_map`;
+    "mean of heads" averages the layer's heads. The caption names each Chinese token's favourite English word."""
+    weights = torch.as_tensor(attention_map["weights"]).detach().double()       # (L, h, T, S)
+    source, target = attention_map["source"], attention_map["target"]
+    L, h = weights.shape[:2]
+    controls = {"layer": ipw.Dropdown(options=[(f"decoder layer {i + 1}", i) for i in range(L)], value=L - 1,
+                                      description="layer"),
+                "head": ipw.Dropdown(options=[("mean of heads", -1)] + [(f"head {i}", i) for i in range(h)],
+                                     value=-1, description="head")}
+
+    def draw(fig, layer, head):
+        w = weights[layer].mean(0) if head < 0 else weights[layer, head]         # (T, S)
+        fig.set_layout_engine(None)      # fixed margins: no layout engine, so savefig draws once, not twice
+        ax = fig.add_subplot(fig.add_gridspec(1, 1, left=0.2, right=0.98, bottom=0.25, top=0.91)[0])
+        which = "mean of heads" if head < 0 else f"head {head}"
+        plots.cross_attention_heatmap(w, source, target, ax=ax, colorbar=False, annotate=False,
+                                      title=f"decoder layer {layer + 1}, {which}")
+        ax.set_xlabel("English word (key)")
+        ax.set_ylabel("Chinese token produced")
+        favourite = [source[int(i)] for i in w.argmax(-1)]
+        caption = f"Decoder layer {layer + 1}, {which}: " + ", ".join(
+            f"{t} → {s}" for t, s in zip(target, favourite)) + " (each Chinese token's most attended English word)."
+        return caption, {"layer": layer, "head": head, "favourite": favourite, "weights": w.tolist()}
+
+    return FigureWidget(draw, controls, width=width, height=height)
+
+
+def decoding_widget(translators, sentences, *, sentence: str | None = None, beam_size: int = 4,
+                    length_penalty: float = 0.6, temperature: float = 1.0, num_samples: int = 8, seed: int = 0,
+                    width: float = 8.0, height: float = 3.2) -> FigureWidget:
+    """Sliders for beam width, length penalty alpha and sampling temperature, a sentence dropdown and (with
+    several translators, `{name: translator}`) a model toggle, over `experiments.decoding_choices`: every
+    candidate translation with its log-probability and who found it. The caption names greedy's, beam
+    search's and the samples' translations. Samples are seeded, so the same settings show the same samples."""
+    from .training import Translator
+    models = {"model": translators} if isinstance(translators, Translator) else dict(translators)
+    sentences = list(sentences)
+    controls = {}
+    if len(models) > 1:
+        controls["model"] = ipw.ToggleButtons(options=list(models), description="model")
+    controls.update({
+        "sentence": ipw.Dropdown(options=sentences, value=sentence or sentences[0], description="sentence",
+                                 layout=ipw.Layout(width="420px")),
+        "beam_size": ipw.IntSlider(value=beam_size, min=1, max=8, description="beam width"),
+        "length_penalty": ipw.FloatSlider(value=length_penalty, min=0.0, max=2.0, step=0.1, description="length α"),
+        "temperature": ipw.FloatLogSlider(value=temperature, base=10, min=-1, max=0.6, step=0.1,
+                                          description="temperature")})
+    cache: dict = {}                     # results already computed, so a slider recomputes only its own part
+
+    def draw(fig, sentence, beam_size, length_penalty, temperature, model=next(iter(models))):
+        choices = experiments.decoding_choices(models[model], sentence, beam_size, length_penalty, temperature,
+                                               num_samples=num_samples, seed=seed, cache=cache)
+        fig.set_layout_engine(None)      # fixed margins: no layout engine, so savefig draws once, not twice
+        ax = fig.add_subplot(fig.add_gridspec(1, 1, left=0.17, right=0.98, bottom=0.15, top=0.9)[0])
+        plots.decoding_bars(choices, ax=ax)
+        (greedy, greedy_lp), (best, best_score, best_lp) = choices["greedy"], choices["beam"][0]
+        counts = choices["sample_counts"]
+        top = max(counts, key=counts.get)
+        caption = (f"greedy: {greedy} (log P {greedy_lp:.2f}); beam width {beam_size}, α {length_penalty:.1f}: "
+                   f"<b>{best}</b> (log P {best_lp:.2f}, score {best_score:.2f}); {num_samples} samples at "
+                   f"temperature {temperature:.2f}: {len(counts)} different translation(s), "
+                   f"most often {top} ({counts[top]}×).")
+        return caption, {"model": model, "greedy": greedy, "greedy_log_prob": greedy_lp, "beam": best,
+                         "beam_log_prob": best_lp, "beam_score": best_score, "hypotheses": len(choices["beam"]),
+                         "distinct_samples": len(counts), "samples": [t for t, _ in choices["samples"]]}
+
+    return FigureWidget(draw, controls, width=width, height=height)
+
+
+# ---- lesson 06: encoder and decoder ----
+__all__ += ["future_token_widget"]
+
+
+def future_token_widget(model, src, tgt_in, tokens, new_token: int, new_label: str, *, position: int | None = None,
+                        width: float = 7.0, height: float = 3.0) -> FigureWidget:
+    """A slider over which target position gets changed (its token replaced by `new_label`, id `new_token`);
+    two curves show how much every position's output changed, with the decoder's causal mask and without it
+    (`experiments.future_token_effect`); the changed position and those after it are shaded. `tokens` label
+    the target positions of `tgt_in` `(1, T)`."""
+    T = tgt_in.size(1)
+    if len(tokens) != T:
+        raise ValueError(f"expected {T} tokens, one per target position, got {len(tokens)}")
+    control = ipw.IntSlider(value=T - 2 if position is None else position, min=1, max=T - 1,
+                            description="change position")
+
+    def draw(fig, position):
+        new_id = new_token if int(tgt_in[0, position]) != new_token else (new_token + 1) % model.tgt_vocab_size
+        masked = experiments.future_token_effect(model, src, tgt_in, position, new_id, causal=True)
+        unmasked = experiments.future_token_effect(model, src, tgt_in, position, new_id, causal=False)
+        fig.set_layout_engine(None)      # fixed margins: no layout engine, so savefig draws once, not twice
+        ax = fig.add_subplot(fig.add_gridspec(1, 1, left=0.1, right=0.98, bottom=0.2, top=0.88)[0])
+        x = list(range(T))
+        ax.axvspan(position - 0.5, T - 0.5, color="0.93")             # the changed position and after
+        ax.plot(x, unmasked["changes"], "s--", color="tab:orange", label="without a mask")
+        ax.plot(x, masked["changes"], "o-", color="tab:blue", label="with the causal mask")
+        ax.set_xticks(x, [f"{t} {tok}" for t, tok in enumerate(tokens)])
+        ax.set_xlim(-0.5, T - 0.5)
+        ax.set_ylim(bottom=-0.05 * max(max(masked["changes"]), max(unmasked["changes"])))
+        ax.set_ylabel("max |change| of the logits")
+        ax.set_title(f"position {position}: {tokens[position]} → {new_label}")
+        ax.legend(fontsize=8, loc="upper left")
+        same = [t for t in range(T) if masked["changes"][t] == 0.0]
+        moved_unmasked = [t for t in range(position) if unmasked["changes"][t] > 0.0]
+        caption = (f"Changing position {position} ({tokens[position]} → {new_label}): with the causal mask, "
+                   f"positions 0–{position - 1} are unchanged (largest change {masked['earlier_max']:.3f}) and "
+                   f"positions {position}–{T - 1} (shaded) change. Without the mask, {len(moved_unmasked)} of the "
+                   f"{position} earlier positions change too: they were looking at the future.")
+        return caption, {"position": position, "unchanged_with_mask": same,
+                         "changed_without_mask_before": moved_unmasked,
+                         "masked": masked["changes"], "unmasked": unmasked["changes"]}
+
+    return FigureWidget(draw, {"position": control}, width=width, height=height)
+
+
+# ---- lesson 08: why attention ----
+__all__ += ["recall_distance_widget"]
+
+
+def recall_distance_widget(result: dict, *, distance: int | None = None, seed: int = 0, width: float = 9.0,
+                           height: float = 2.4) -> FigureWidget:
+    """A distance slider over a `experiments.long_range_recall` result: left, both models' accuracy at that
+    distance; right, one test sequence at that distance (the asked pair first, the question last) shaded by
+    the weights from the question to every position in the attention head that looks the key up (the head
+    with the most weight on the asked pair). The caption gives both models' answers on that sequence."""
+    attention, gru = result["models"]["attention"], result["models"]["gru"]
+    distances = result["distances"]
+    control = ipw.IntSlider(value=distances[-1] if distance is None else distance, min=distances[0],
+                            max=distances[-1], description="distance")
+
+    def draw(fig, distance):
+        generator = torch.Generator().manual_seed(seed + 7919 * distance)
+        tokens, answers, _ = experiments.recall_batch(1, distance, generator, asked="first")
+        with torch.no_grad():
+            attention.eval(), gru.eval()
+            answer_attention = int(attention(tokens).argmax(-1))
+            rows = attention.layer.self_attn.attention_weights[0, :, -1]     # (h, T): the question's row, per head
+            answer_gru = int(gru(tokens).argmax(-1))
+        head = int(rows[:, 0].argmax())                                      # the head that looks the key up
+        weights = rows[head]
+        labels = experiments.recall_tokens(tokens[0])
+        i = distances.index(distance)
+        acc_a, acc_g = result["attention"][i], result["gru"][i]
+        fig.set_layout_engine(None)      # fixed margins: no layout engine, so savefig draws once, not twice
+        grid = fig.add_gridspec(1, 2, left=0.1, right=0.99, bottom=0.3, top=0.84, wspace=0.12, width_ratios=[1, 3])
+        ax_acc, ax_row = fig.add_subplot(grid[0]), fig.add_subplot(grid[1])
+        ax_acc.barh([1, 0], [acc_a, acc_g], color=["tab:blue", "tab:red"])
+        ax_acc.axvline(result["chance"], color="gray", linestyle="--", linewidth=1)
+        for y, acc in ((1, acc_a), (0, acc_g)):
+            ax_acc.text(acc + 0.02, y, f"{acc:.2f}", va="center", fontsize=9)
+        ax_acc.set_yticks([1, 0], ["attention", "GRU"])
+        ax_acc.set_xlim(0, 1.25)
+        ax_acc.set_xlabel("accuracy (dashed: chance)")
+        ax_acc.set_title(f"distance {distance}")
+        ax_row.imshow(weights[None].numpy(), cmap="Blues", vmin=0.0, vmax=1.0, aspect="auto")
+        ax_row.text(0, 0, f"{weights[0]:.2f}", ha="center", va="center", color="white" if weights[0] > 0.5 else "black")
+        ax_row.set_xticks(range(len(labels)), labels, fontsize=9 if distance <= 10 else 8)
+        ax_row.set_yticks([])
+        ax_row.set_xlabel("the sequence (the asked pair first, the question last)")
+        ax_row.set_title(f"attention head {head}: where the question {labels[-1]} looks")
+        values = experiments.RECALL_VALUES
+        caption = (f"Distance {distance}: accuracy {acc_a:.2f} (attention) against {acc_g:.2f} (GRU); chance "
+                   f"{result['chance']:.2f}. In this example the question {labels[-1]} asks for "
+                   f"{labels[0]}, {distance} positions back; head {head} puts {weights[0]:.2f} of its weight "
+                   f"there. Answers: attention {values[answer_attention]}, GRU {values[answer_gru]} "
+                   f"(right: {values[int(answers[0])]}).")
+        return caption, {"distance": distance, "attention_accuracy": acc_a, "gru_accuracy": acc_g, "head": head,
+                         "weight_on_answer": weights[0].item(), "answer_attention": values[answer_attention],
+                         "answer_gru": values[answer_gru], "right_answer": values[int(answers[0])]}
+
+    return FigureWidget(draw, {"distance": control}, width=width, height=height)
