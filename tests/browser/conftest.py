@@ -1,0 +1,120 @@
+"""Fixtures for the real-browser test: one JupyterLab server and one headless Chromium per session.
+
+No browser on this machine: the tests skip and say how to install one; under CI (CI=true) they fail.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+import lab_driver as ld
+
+TIMINGS: list[tuple[str, dict[str, float]]] = []
+
+
+def unavailable(reason: str):
+    """Skip on a learner's machine; fail under CI, where the browser test must run."""
+    if ld.in_ci():
+        pytest.fail(f"CI=true and the browser test cannot run: {reason}", pytrace=False)
+    pytest.skip(f"browser test skipped: {reason}")
+
+
+def _fontconfig(workdir: Path) -> Path | None:
+    """A fontconfig file adding the course's Noto Sans SC, so Chinese text renders in the screenshots."""
+    try:  # the package the course's figures take it from (importing transformer_lesson would import torch)
+        import pylopdf_fonts_zh_cn
+        font_dir = Path(pylopdf_fonts_zh_cn.sans_path()).parent
+    except Exception:
+        return None
+    conf = workdir / "fonts.conf"
+    conf.write_text(
+        '<?xml version="1.0"?>\n<!DOCTYPE fontconfig SYSTEM "fonts.dtd">\n<fontconfig>\n'
+        '  <include ignore_missing="yes">/etc/fonts/fonts.conf</include>\n'
+        f"  <dir>{font_dir}</dir>\n  <cachedir>{workdir / 'fontconfig-cache'}</cachedir>\n</fontconfig>\n")
+    return conf
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    path = ld.find_chromium()
+    if path is None:
+        unavailable("no Chromium found (looked at $CHROMIUM, and for chromium, chromium-browser and "
+                    f"google-chrome on PATH); {ld.INSTALL_HINT}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def browser(chromium_path, tmp_path_factory):
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError as e:
+        unavailable(f"the Python package playwright is not installed ({e}); run `make test`, "
+                    f"or `pip install -e '.[test]'`; {ld.INSTALL_HINT}")
+    workdir = tmp_path_factory.mktemp("chromium")
+    env = dict(os.environ)
+    conf = _fontconfig(workdir)
+    if conf is not None:
+        env["FONTCONFIG_FILE"] = str(conf)
+    start = time.monotonic()
+    pw = sync_playwright().start()
+    try:
+        try:
+            b = pw.chromium.launch(executable_path=chromium_path, headless=True, args=ld.CHROMIUM_ARGS,
+                                   env=env, timeout=60_000)
+        except Exception as e:
+            unavailable(f"Chromium at {chromium_path} did not start: {str(e).splitlines()[0]}; {ld.INSTALL_HINT}")
+        TIMINGS.append((f"(Chromium {b.version} start)", {"total": time.monotonic() - start}))
+        yield b
+        b.close()
+    finally:
+        pw.stop()
+
+
+@pytest.fixture(scope="session")
+def browser_context(browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    yield context
+    context.close()
+
+
+@pytest.fixture(scope="session")
+def lab(tmp_path_factory):
+    try:
+        import jupyterlab  # noqa: F401
+    except ImportError as e:
+        unavailable(f"JupyterLab is not installed ({e}); run `make test`")
+    shutil.rmtree(ld.ARTIFACTS, ignore_errors=True)  # screenshots of this session only
+    start = time.monotonic()
+    server = ld.LabServer(tmp_path_factory.mktemp("jupyterlab"))
+    TIMINGS.append(("(JupyterLab server start)", {"total": time.monotonic() - start}))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def timings():
+    return TIMINGS
+
+
+def pytest_terminal_summary(terminalreporter):
+    if not TIMINGS:
+        return
+    tr = terminalreporter
+    tr.section("JupyterLab browser test: seconds per notebook")
+    lines = []
+    for name, t in TIMINGS:
+        parts = "  ".join(f"{k} {v:6.1f}" for k, v in t.items() if k != "total")
+        lines.append(f"{t['total']:7.1f} s  {name}  {parts}")
+    total = sum(t["total"] for _, t in TIMINGS)
+    lines.append(f"{total:7.1f} s  in all (browser and server start, every notebook)")
+    for line in lines:
+        tr.write_line(line)
+    try:
+        ld.ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        (ld.ARTIFACTS / "timings.txt").write_text("\n".join(lines) + "\n")
+    except OSError:
+        pass
