@@ -11,6 +11,7 @@ from .model import Decoder, DecoderLayer, Encoder, EncoderLayer, Transformer
 from .multihead import MultiHeadAttention
 from .positional import PositionalEncoding, sinusoidal_encoding
 from .residual import LayerNorm, ResidualConnection
+from .training import Translator, train_translator
 
 __version__ = "0.1.0"
 
@@ -20,4 +21,5 @@ __all__ = [
     "MultiHeadAttention", "LayerNorm", "ResidualConnection", "PositionwiseFeedForward",
     "EncoderLayer", "DecoderLayer", "Encoder", "Decoder", "Transformer",
     "Hypothesis", "greedy_decode", "beam_search", "sample_decode",
+    "train_translator", "Translator",
 ]

@@ -1,0 +1,144 @@
+"""The terminal entry point: `python -m transformer_lesson translate "I am a student"`.
+
+The first call trains the capstone translator (10-15 seconds on a laptop CPU) and keeps it in the
+user's cache folder, `$XDG_CACHE_HOME/transformer_lesson/` or `~/.cache/transformer_lesson/`; later
+calls load it in a fraction of a second. `--model PATH` uses (or creates) another file, `--retrain`
+trains afresh. The translation is printed with the beam's alternatives and their scores.
+"""
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import sys
+import unicodedata
+from pathlib import Path
+
+from . import __version__
+
+EXIT_UNKNOWN_WORDS = 2
+
+
+def default_model_path() -> Path:
+    """`$XDG_CACHE_HOME/transformer_lesson/translator-<version>.pt`, or under `~/.cache` without XDG_CACHE_HOME."""
+    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(cache) / "transformer_lesson" / f"translator-{__version__}.pt"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m transformer_lesson",
+        description="Transformer Principles (Transformer 原理): the course's English-to-Chinese translator.",
+        epilog='example: python -m transformer_lesson translate "I am a student" "Do you like tea?"')
+    parser.add_argument("--version", action="version", version=f"transformer_lesson {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.required = True
+    translate = commands.add_parser(
+        "translate", help="translate English sentences into Chinese",
+        description="Translate English sentences with the course's Transformer. The first run trains it "
+                    f"(10-15 s on a CPU) and caches it at {default_model_path()}; later runs reuse it.",
+        epilog="The model knows only the corpus's small vocabulary (subjects, be-sentences, a few verbs, "
+               "objects, times and places); capitals and final punctuation are fine, "
+               "e.g. \"Do you like tea?\". Unknown words end with exit status 2.")
+    translate.add_argument("sentences", nargs="+", metavar="SENTENCE", help="English sentence(s), quoted")
+    translate.add_argument("--beam", type=int, default=4, metavar="N",
+                           help="beam width (default 4, as in the paper; 1 = greedy decoding)")
+    translate.add_argument("--length-penalty", type=float, default=0.6, metavar="ALPHA",
+                           help="GNMT length penalty alpha: score = log P / ((5 + length) / 6)^alpha (default 0.6)")
+    translate.add_argument("--model", type=Path, metavar="PATH",
+                           help="translator file to use; trained and saved there if it does not exist "
+                                f"(default: {default_model_path()})")
+    translate.add_argument("--retrain", action="store_true", help="train a new model even if the file exists")
+    translate.add_argument("--seed", type=int, default=0, help="seed used when training (default 0)")
+    translate.add_argument("--quiet", action="store_true", help="no progress bar or status messages")
+    return parser
+
+
+def _say(message: str, quiet: bool) -> None:
+    if not quiet:
+        print(message, file=sys.stderr, flush=True)
+
+
+def get_translator(path: Path | None, retrain: bool, seed: int, quiet: bool):
+    """Load the translator at `path` (default: the cache file), training and saving one if needed."""
+    from .training import Translator, train_translator
+    explicit = path is not None
+    path = path if explicit else default_model_path()
+    if path.exists() and not retrain:
+        try:
+            translator = Translator.load(path)
+            _say(f"using the model in {path}", quiet)
+            return translator
+        except ValueError as error:
+            if explicit:                      # never overwrite a file the user named
+                raise
+            _say(f"the cached model is unreadable ({error}); training a new one", quiet)
+    _say(f"training the translator (10-15 s on a CPU); it will be saved to {path}", quiet)
+    translator = train_translator(seed=seed, progress=not quiet)
+    test = translator.history.get("test")
+    if test:
+        _say(f"held-out exact match (greedy): {test['accuracy']:.1%} of {test['total']} sentences", quiet)
+    try:
+        translator.save(path)
+    except OSError as error:
+        _say(f"warning: could not save the model to {path} ({error}); it will be trained again next time",
+             quiet=False)
+    return translator
+
+
+def _width(text: str) -> int:
+    """Terminal columns: Chinese characters take two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def run_translate(args) -> int:
+    from .training import Translator
+    try:
+        translator = get_translator(args.model, args.retrain, args.seed, args.quiet)
+    except (FileNotFoundError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    assert isinstance(translator, Translator)
+    problems = []
+    for sentence in args.sentences:                  # check every sentence before translating any
+        try:
+            translator.source_words(sentence)
+        except ValueError as error:
+            problems.append(f"error: {sentence!r}: {error}")
+    if problems:
+        print("\n".join(problems), file=sys.stderr)
+        return EXIT_UNKNOWN_WORDS
+    for i, sentence in enumerate(args.sentences):
+        options = translator.alternatives(sentence, beam_size=args.beam, length_penalty=args.length_penalty)
+        best = options[0][0]
+        if i:
+            print()
+        print(sentence)
+        print(f"  -> {best}")
+        if args.beam == 1:
+            print("  greedy decoding (score = log P):")
+        else:
+            print(f"  beam search, beam {args.beam}, best first; "
+                  f"score = log P / ((5 + length) / 6)^{args.length_penalty:g}:")
+        width = max(_width(text) for text, _, _ in options)
+        for rank, (text, score, log_prob) in enumerate(options, start=1):
+            pad = " " * (width - _width(text))
+            print(f"    {rank}. {text}{pad}  score {score:8.3f}   log P {log_prob:8.3f}   "
+                  f"P {math.exp(log_prob):6.1%}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "translate":
+        if args.beam < 1:
+            parser.error(f"expected --beam to be a positive integer, got {args.beam}")
+        if args.length_penalty < 0:
+            parser.error(f"expected --length-penalty >= 0, got {args.length_penalty}")
+        return run_translate(args)
+    return 2  # pragma: no cover - argparse rejects other commands
+
+
+if __name__ == "__main__":
+    sys.exit(main())
