@@ -13,6 +13,7 @@ keeps what each produces, for the tour and lesson 07.
 from __future__ import annotations
 
 import math
+import unicodedata
 from dataclasses import dataclass
 
 import torch
@@ -43,18 +44,27 @@ class PipelineTrace:
         emitted = self.target_tokens + ["<eos>"]
         picks = " ".join(f"{t}({p:.2f})" for t, p in zip(emitted, self.chosen_probabilities))
         rows = [
-            ("1 token embeddings 词嵌入", self.embedded, f"{len(self.words)} words -> ids {self.ids[0].tolist()}"),
-            ("2 positional encoding 位置编码", self.with_positions, "embedding * sqrt(d_model) + PE"),
-            ("3 encoder 编码器", self.memory, "one context-aware vector per English word"),
-            ("4 decoder 解码器", self.decoder_states, "one vector per Chinese position, <bos> first"),
-            ("5 output distribution 输出分布", self.probabilities,
+            ("1 token embeddings", "词嵌入", shape_str(self.embedded.shape),
+             f"{len(self.words)} words -> ids {self.ids[0].tolist()}"),
+            ("2 positional encoding", "位置编码", shape_str(self.with_positions.shape),
+             "embedding * sqrt(d_model) + PE"),
+            ("3 encoder", "编码器", shape_str(self.memory.shape), "one context-aware vector per English word"),
+            ("4 decoder", "解码器", shape_str(self.decoder_states.shape),
+             "one vector per Chinese position, <bos> first"),
+            ("5 output distribution", "输出分布", shape_str(self.probabilities.shape),
              f"each row sums to {self.probabilities[0].sum(-1).mean().item():.3f}"),
+            ("6 generation", "生成", "", f"greedy picks: {picks}"),
+            ("", "", "", f"-> {self.translation}"),
         ]
-        lines = [f"{'step':34s} {'output shape':15s} what it holds"]
-        lines += [f"{name:34s} {shape_str(t.shape):15s} {what}" for name, t, what in rows]
-        lines.append(f"{'6 generation 生成':34s} {'':15s} greedy picks: {picks}")
-        lines.append(f"{'':34s} {'':15s} -> {self.translation}")
-        return "\n".join(lines)
+        lines = [f"{'step':24s}{_pad('中文', 10)}{'output shape':15s}what it holds"]
+        lines += [f"{name:24s}{_pad(zh, 10)}{shape:15s}{what}" for name, zh, shape, what in rows]
+        return "\n".join(line.rstrip() for line in lines)
+
+
+def _pad(text: str, width: int) -> str:
+    """Pad to `width` terminal columns, counting a Chinese character as two, so columns line up."""
+    columns = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+    return text + " " * max(width - columns, 1)
 
 
 def trace_translation(translator, sentence: str) -> PipelineTrace:
