@@ -1013,7 +1013,7 @@ def long_range_recall(seed: int = 0, max_pairs: int = 16, steps: int = 300, batc
 
 
 # ---- lesson 07: training and generation ----
-__all__ += ["label_smoothing_floor", "cross_attention_map", "untrained_copy", "head_diversity", "beam_vs_greedy",
+__all__ += ["cross_attention_map", "untrained_copy", "head_diversity", "beam_vs_greedy",
             "decoding_choices"]
 
 
@@ -1021,20 +1021,6 @@ def _check_translator(translator) -> None:
     from .training import Translator
     if not isinstance(translator, Translator):
         raise TypeError(f"expected a transformer_lesson.Translator, got {type(translator).__name__}")
-
-
-def label_smoothing_floor(vocab_size: int, smoothing: float = 0.1) -> float:
-    """The lowest loss label smoothing allows: the entropy of its target distribution, in nats.
-
-    The target puts 1 - eps + eps/V on the right token and eps/V on each of the other V - 1 tokens; the
-    cross-entropy of any prediction against it is at least the target's own entropy (reached only when
-    the model predicts exactly that distribution), so a training loss can approach this value, never 0.
-    """
-    V = check_positive_int("vocab_size", vocab_size)
-    if not 0.0 <= smoothing < 1.0:
-        raise ValueError(f"expected smoothing in [0, 1), got {smoothing!r}")
-    right, other = 1.0 - smoothing + smoothing / V, smoothing / V
-    return -(right * math.log(right) + ((V - 1) * other * math.log(other) if other > 0 else 0.0))
 
 
 def cross_attention_map(translator, sentence: str) -> dict:
@@ -1057,12 +1043,15 @@ def cross_attention_map(translator, sentence: str) -> dict:
 
 
 def untrained_copy(translator, seed: int = 0):
-    """A `Translator` with the same vocabularies and sizes as `translator` but freshly initialised weights."""
-    from .training import Translator, _build_model, _model_kwargs
+    """A `Translator` with the same vocabularies and sizes as `translator` but freshly initialised weights,
+    initialised as `train_translator` initialises them before its first step (small embeddings included)."""
+    from .training import Translator, _build_model, _model_kwargs, small_embeddings
     _check_translator(translator)
     with torch.random.fork_rng(devices=[]):             # the caller's random state is left alone
         torch.manual_seed(seed)
         model = _build_model(len(translator.src_vocab), len(translator.tgt_vocab), **_model_kwargs(translator.config))
+        if translator.config.get("embed_init_std") is not None:
+            small_embeddings(model, translator.config["embed_init_std"])
     return Translator(model, translator.src_vocab, translator.tgt_vocab, translator.config)
 
 

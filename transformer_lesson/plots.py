@@ -463,8 +463,9 @@ def training_curves(history: dict, *, floor: float | None = None, warmup: int | 
 
 
 def next_token_panels(probabilities, vocab_tokens: Sequence[str], chosen: Sequence[str], *, k: int = 4, fig=None):
-    """One small panel per decoding step: the `k` likeliest next tokens of `probabilities` `(T, V)` as bars,
-    the token greedy decoding chose (`chosen[t]`) in orange. Panel t is titled with what came before it."""
+    """One small panel per decoding step, each a `next_token_bars` of row t of `probabilities` `(T, V)`: the `k`
+    likeliest next tokens, the token greedy decoding chose (`chosen[t]`) in orange. Panel t is titled with what
+    came before it; all panels share the scale 0..1."""
     p = _array(probabilities)
     if p.ndim != 2 or p.shape[1] != len(vocab_tokens) or p.shape[0] != len(chosen):
         raise ValueError(f"expected probabilities of shape (T, V) = ({len(chosen)}, {len(vocab_tokens)}), got {p.shape}")
@@ -473,17 +474,12 @@ def next_token_panels(probabilities, vocab_tokens: Sequence[str], chosen: Sequen
         fig = Figure(figsize=(2.3 * T + 0.4, 2.4), dpi=80, layout="constrained")
     axes = fig.subplots(1, T, squeeze=False)[0]
     for t, ax in enumerate(axes):
-        top = np.argsort(-p[t])[:k]
-        labels = [vocab_tokens[i] for i in top]
-        ax.barh(range(k)[::-1], p[t, top], color=["tab:orange" if lab == chosen[t] else "tab:blue" for lab in labels])
-        ax.set_yticks(range(k)[::-1])
-        ax.set_yticklabels(labels)
-        for y, v in zip(range(k)[::-1], p[t, top]):
-            ax.text(min(v, 0.62) + 0.02, y, f"{v:.2f}", va="center", fontsize=8)
-        ax.set_xlim(0, 1)
+        before = " ".join(["<bos>"] + list(chosen[:t]))
+        next_token_bars(p[t], vocab_tokens, target=chosen[t], k=k, ax=ax, title=f"after {before}")
+        ax.title.set_fontsize(9)
+        ax.set_xlim(0, 1.3)
         ax.set_xticks([0, 0.5, 1])
-        before = "<bos>" if t == 0 else "<bos> " + " ".join(chosen[:t])
-        ax.set_title(f"after {before}", fontsize=9)
+        ax.set_xlabel("")
     fig.supxlabel("probability of the next token", fontsize=9)
     return fig
 
@@ -501,7 +497,7 @@ def cross_attention_heatmap(weights, source: Sequence[str], target: Sequence[str
                    annotate=annotate, colorbar=colorbar)
 
 
-def _short(text: str, limit: int = 9) -> str:
+def _short(text: str, limit: int = 11) -> str:
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
@@ -509,7 +505,7 @@ def decoding_bars(choices: dict, *, ax=None, max_rows: int = 7):
     """The candidate translations of `experiments.decoding_choices`, likeliest first (at most `max_rows`,
     greedy's always among them): one bar of -log P(translation) each (shorter = likelier), beam search's
     pick in orange, and at the end of each bar who found it (beam rank and score, greedy, how many samples).
-    Translations longer than 9 characters are cut, with "…"."""
+    Translations longer than 11 characters are cut, with "…"."""
     if ax is None:
         _, ax = new_figure(8.0, 3.4)
     beam, (greedy, greedy_lp) = choices["beam"], choices["greedy"]
@@ -529,7 +525,7 @@ def decoding_bars(choices: dict, *, ax=None, max_rows: int = 7):
     lengths = [-info["lp"] for _, info in rows]
     ax.barh(ys, lengths, color=["tab:orange" if text == beam[0][0] else "tab:blue" for text, _ in rows])
     ax.set_yticks(ys)
-    ax.set_yticklabels([_short(text) for text, _ in rows])
+    ax.set_yticklabels([_short(text) for text, _ in rows], fontsize=9)
     for y, length, (_, info) in zip(ys, lengths, rows):
         ax.text(length, y, f"  log P {-length:.2f}: " + ", ".join(info["by"]), va="center", fontsize=8)
     ax.set_xlim(0, 2.0 * max(lengths) + 0.5)

@@ -343,15 +343,16 @@ def decoding_widget(translators, sentences, *, sentence: str | None = None, beam
         choices = experiments.decoding_choices(models[model], sentence, beam_size, length_penalty, temperature,
                                                num_samples=num_samples, seed=seed, cache=cache)
         fig.set_layout_engine(None)      # fixed margins: no layout engine, so savefig draws once, not twice
-        ax = fig.add_subplot(fig.add_gridspec(1, 1, left=0.17, right=0.98, bottom=0.15, top=0.9)[0])
+        ax = fig.add_subplot(fig.add_gridspec(1, 1, left=0.2, right=0.98, bottom=0.15, top=0.9)[0])
         plots.decoding_bars(choices, ax=ax)
         (greedy, greedy_lp), (best, best_score, best_lp) = choices["greedy"], choices["beam"][0]
         counts = choices["sample_counts"]
         top = max(counts, key=counts.get)
+        spread = ("all different" if counts[top] == 1 else
+                  f"{len(counts)} different, most often {top} ({counts[top]}×)" if len(counts) > 1 else f"all {top}")
         caption = (f"greedy: {greedy} (log P {greedy_lp:.2f}); beam width {beam_size}, α {length_penalty:.1f}: "
                    f"<b>{best}</b> (log P {best_lp:.2f}, score {best_score:.2f}); {num_samples} samples at "
-                   f"temperature {temperature:.2f}: {len(counts)} different translation(s), "
-                   f"most often {top} ({counts[top]}×).")
+                   f"temperature {temperature:.2f}: {spread}.")
         return caption, {"model": model, "greedy": greedy, "greedy_log_prob": greedy_lp, "beam": best,
                          "beam_log_prob": best_lp, "beam_score": best_score, "hypotheses": len(choices["beam"]),
                          "distinct_samples": len(counts), "samples": [t for t, _ in choices["samples"]]}
