@@ -7,14 +7,23 @@ from __future__ import annotations
 
 import itertools
 import math
+import time
 import zlib
 from typing import Sequence
 
 import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.utils.flop_counter import FlopCounterMode
 
-from ._validate import check_positive_int
+from ._validate import check_choice, check_positive_int
 from .attention import scaled_dot_product_attention
-from .positional import shift_matrix, sinusoidal_encoding
+from .feedforward import PositionwiseFeedForward
+from .model import DecoderLayer, Encoder, EncoderLayer, Transformer
+from .multihead import MultiHeadAttention
+from .positional import PositionalEncoding, shift_matrix, sinusoidal_encoding
+from .residual import ResidualConnection
+from .training import torch_threads
 
 __all__: list[str] = []
 
@@ -218,11 +227,7 @@ def pe_codes_unique_and_bounded(max_len: int = 200, d_model: int = 32) -> dict:
 
 
 # ---- lesson 03: multi-head attention ----
-from contextlib import contextmanager  # noqa: E402  (section imports: lesson 03)
 
-from torch import nn  # noqa: E402
-
-from .multihead import MultiHeadAttention  # noqa: E402
 
 __all__ += ["parameter_count_by_heads", "WrongSplitMultiHeadAttention", "wrong_split_still_trains",
             "offset_profile", "dominant_offsets", "OFFSET_TASK_WORDS", "train_offset_heads"]
@@ -277,15 +282,9 @@ def _first_output_moves_with_last_token(mha: MultiHeadAttention, x: torch.Tensor
         return (mha(x, x, x)[:, 0] - mha(y, y, y)[:, 0]).abs().max().item()
 
 
-@contextmanager
 def _one_thread():
-    """Tiny models run faster on one thread (no hand-offs between threads); restore the setting after."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
+    """Tiny models run faster on one thread (no hand-offs between threads); the setting is restored after."""
+    return torch_threads(1)
 
 
 def wrong_split_still_trains(steps: int = 100, d_model: int = 16, num_heads: int = 4, T: int = 6,
@@ -412,8 +411,6 @@ def train_offset_heads(sentence: Sequence[str] = ("他们", "今天", "在", "�
 
 
 # ---- lesson 05: position-wise feed-forward network ----
-from .feedforward import PositionwiseFeedForward  # noqa: E402  (section imports: lesson 05)
-from .model import DecoderLayer, EncoderLayer  # noqa: E402
 
 __all__ += ["seeded_feed_forward", "hidden_activation_stats", "ffn_locality", "ffn_conv1x1_difference",
             "layer_parameter_split"]
@@ -509,13 +506,7 @@ def layer_parameter_split(d_model: int = 512, num_heads: int = 8, d_ff: int = 20
 
 
 # ---- lesson 04: residual connections and layer normalisation ----
-import torch.nn.functional as F  # noqa: E402  (section imports: lesson 04)
-from torch import nn  # noqa: E402
 
-from ._validate import check_choice, check_positive_int  # noqa: E402
-from .model import Encoder  # noqa: E402
-from .positional import PositionalEncoding  # noqa: E402
-from .residual import ResidualConnection  # noqa: E402
 
 __all__ += ["gradient_norms_per_layer", "gradient_flow", "reverse_task_batch", "TinySequenceModel",
             "train_tiny_encoder"]
@@ -629,11 +620,8 @@ def train_tiny_encoder(norm: str = "pre", num_layers: int = 4, *, steps: int = 1
             "final_loss": sum(losses[-tail:]) / len(losses[-tail:]), "chance_loss": math.log(vocab_size - 1)}
 
 
-
 # ---- lesson 06: encoder and decoder ----
-from torch import nn  # noqa: E402  (section imports: lesson 06)
 
-from .model import DecoderLayer, EncoderLayer, Transformer  # noqa: E402
 
 __all__ += ["decoder_logits", "future_token_effect", "cross_attention_weights", "copy_nn_transformer_weights"]
 
@@ -726,15 +714,7 @@ def copy_nn_transformer_weights(ours: Transformer, theirs: nn.Transformer) -> li
 
 
 # ---- lesson 08: why attention ----
-import time  # noqa: E402  (section imports: lesson 08)
-from contextlib import contextmanager as _contextmanager  # noqa: E402
 
-from torch import nn  # noqa: E402
-from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
-
-from .model import EncoderLayer  # noqa: E402
-from .multihead import MultiHeadAttention  # noqa: E402
-from .positional import PositionalEncoding  # noqa: E402
 
 __all__ += ["critical_path_length", "depth_and_work", "time_attention_vs_gru", "gradient_reach",
             "RECALL_KEYS", "RECALL_VALUES", "recall_batch", "recall_tokens", "RecallEmbedding",
@@ -765,16 +745,9 @@ def critical_path_length(output: torch.Tensor) -> int:
     return length[output.grad_fn]
 
 
-@_contextmanager
 def _threads(n: int | None):
     """Run with `n` intra-op threads (None: leave as is), then restore the previous setting."""
-    before = torch.get_num_threads()
-    if n is not None:
-        torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
+    return torch_threads(n)
 
 
 def _attention_and_gru(d_model: int, num_heads: int, seed: int):

@@ -11,6 +11,7 @@ from typing import Sequence
 import numpy as np
 import torch
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 __all__ = ["new_figure", "heatmap", "attention_heatmap", "mask_heatmap"]
 
@@ -79,7 +80,6 @@ def mask_heatmap(mask, query_tokens: Sequence[str] | None = None, key_tokens: Se
 
 
 # ---- lesson 01: self-attention ----
-from matplotlib.ticker import MaxNLocator  # noqa: E402  (section imports: lesson 01)
 
 __all__ += ["attention_row_bars", "softmax_scaling_bars", "saturation_curves"]
 

@@ -10,12 +10,18 @@ what is shown. The figure is rendered to PNG and put in an `ipywidgets.Image`, s
 from __future__ import annotations
 
 import io
+import math
 import time
 from typing import Any, Callable
 
 import ipywidgets as ipw
+import torch
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+
+from . import experiments, plots
+from .positional import sinusoidal_encoding
+from .residual import LayerNorm
 
 __all__ = ["FigureWidget", "render_png"]
 
@@ -69,12 +75,7 @@ class FigureWidget(ipw.VBox):
 
 
 # ---- lesson 01: self-attention ----
-import math  # noqa: E402  (section imports: lessons 01-02)
 
-import torch  # noqa: E402
-
-from . import experiments, plots  # noqa: E402
-from .positional import sinusoidal_encoding  # noqa: E402
 
 __all__ += ["attention_row_widget", "d_k_scaling_widget"]
 
@@ -231,7 +232,6 @@ def ffn_hidden_widget(x, tokens, *, d_ff_options=(16, 32, 64, 128, 256), d_ff: i
 
 
 # ---- lesson 04: residual connections and layer normalisation ----
-from .residual import LayerNorm  # noqa: E402  (section imports: lesson 04)
 
 __all__ += ["layer_norm_widget", "residual_depth_widget"]
 
