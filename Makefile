@@ -32,13 +32,14 @@ START := $(shell date +%s)
 STAMP_LAB  := $(VENV)/.installed-lab
 STAMP_TEST := $(VENV)/.installed-test
 
-.PHONY: help lab test bench bench-training install install-test torch notebook notebooks exercises
+.PHONY: help lab test bench bench-training bench-notebooks install install-test torch notebook notebooks exercises
 
 help:
 	@echo "make lab    open the course in JupyterLab (creates .venv and installs on first run)"
 	@echo "make test   run all tests (same install, plus the test extra)"
 	@echo "make bench  python -m transformer_lesson.bench (from-scratch modules vs PyTorch's)"
 	@echo "make bench-training  training time to 98% held-out accuracy vs nn.Transformer"
+	@echo "make bench-notebooks  execution time of each lesson and its widgets' redraw times"
 	@echo "make notebooks  re-execute every lesson and solution and store the outputs"
 	@echo "make exercises  regenerate exercises/ from solutions/ (nbgrader's ClearSolutions)"
 
@@ -97,6 +98,9 @@ bench: $(STAMP_LAB)
 
 bench-training: $(STAMP_LAB)
 	$(BIN)/python -m transformer_lesson.bench_training
+
+bench-notebooks: $(STAMP_TEST)
+	$(BIN)/python tools/bench_notebooks.py
 
 # exercises/ is generated from solutions/ (never edit it by hand): the solution code between the
 # "### BEGIN SOLUTION" / "### END SOLUTION" markers becomes `raise NotImplementedError()`.
