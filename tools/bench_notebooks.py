@@ -24,8 +24,14 @@ from nbclient import NotebookClient
 PROBE = r'''
 import gc, json, time, statistics
 from transformer_lesson.widgets import FigureWidget
+def _is_figure_widget(o):
+    try:
+        return isinstance(o, FigureWidget)
+    except ReferenceError:   # a dead weak proxy
+        return False
+_widgets = [o for o in gc.get_objects() if _is_figure_widget(o)]
 _times = []
-for _w in [o for o in gc.get_objects() if isinstance(o, FigureWidget)]:
+for _w in _widgets:
     for _name, _c in _w.controls.items():
         _start = _c.value
         _options = list(getattr(_c, "options", []) or [])
@@ -42,8 +48,7 @@ for _w in [o for o in gc.get_objects() if isinstance(o, FigureWidget)]:
             _c.value = _v
             _times.append(_w.last_render_seconds)
         _c.value = _start
-print("BENCH_JSON" + json.dumps({"widgets": sum(isinstance(o, FigureWidget) for o in gc.get_objects()),
-                                 "redraws": _times}))
+print("BENCH_JSON" + json.dumps({"widgets": len(_widgets), "redraws": _times}))
 '''
 
 
