@@ -374,7 +374,7 @@ def future_token_widget(model, src, tgt_in, tokens, new_token: int, new_label: s
     if len(tokens) != T:
         raise ValueError(f"expected {T} tokens, one per target position, got {len(tokens)}")
     control = ipw.IntSlider(value=T - 2 if position is None else position, min=1, max=T - 1,
-                            description="change position")
+                            description="change position", style={"description_width": "initial"})
 
     def draw(fig, position):
         new_id = new_token if int(tgt_in[0, position]) != new_token else (new_token + 1) % model.tgt_vocab_size
