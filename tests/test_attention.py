@@ -1,7 +1,6 @@
 """Scaled dot-product attention equals PyTorch's, with the same mask meaning (True = may attend)."""
 import math
 
-import pytest
 import torch
 import torch.nn.functional as F
 from hypothesis import given, settings, strategies as st

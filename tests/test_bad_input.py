@@ -1,5 +1,4 @@
 """Bad input gets a clear error that says what was expected and what came, never a raw torch traceback."""
-import re
 
 import pytest
 import torch

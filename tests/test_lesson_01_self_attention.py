@@ -1,22 +1,15 @@
 """Lesson 01, self-attention (自注意力): the experiments behind claims C2, C3 and C5, and the lesson's widgets."""
-import math
 
-import matplotlib
 import pytest
 import torch
 import torch.nn.functional as F
 
 from transformer_lesson import experiments, plots, scaled_dot_product_attention, widgets
-from transformer_lesson.notebook import cjk_font_name
 
 SENTENCE = "I am a student".split()
 
 
-@pytest.fixture(autouse=True)
-def chinese_font():
-    """Figure titles carry Chinese terms: draw them with the course's CJK font, as the notebooks do."""
-    with matplotlib.rc_context({"font.sans-serif": [cjk_font_name(), "DejaVu Sans"]}):
-        yield
+pytestmark = pytest.mark.usefixtures("chinese_font")  # tests/conftest.py
 
 
 def test_toy_embeddings_give_a_word_the_same_vector_in_every_sentence():

@@ -2,20 +2,14 @@
 blindness, and the lesson's widget."""
 import math
 
-import matplotlib
 import numpy as np
 import pytest
-import torch
 
 from transformer_lesson import experiments, plots, widgets
-from transformer_lesson.notebook import cjk_font_name
 from transformer_lesson.positional import sinusoidal_encoding
 
 
-@pytest.fixture(autouse=True)
-def chinese_font():
-    with matplotlib.rc_context({"font.sans-serif": [cjk_font_name(), "DejaVu Sans"]}):
-        yield
+pytestmark = pytest.mark.usefixtures("chinese_font")  # tests/conftest.py
 
 
 def test_dot_product_of_two_codes_depends_only_on_their_offset():

@@ -4,21 +4,15 @@ Claims pinned here, as in the notebook: the parameter count does not depend on t
 first half); heads split with `view` and no transpose give different numbers yet still train; torch's
 boolean masks mean the opposite of ours; trained heads specialise in different offsets (C6, second half).
 """
-import matplotlib
 import pytest
 import torch
 from matplotlib.figure import Figure
 from torch import nn
 
 from transformer_lesson import MultiHeadAttention, causal_mask, experiments, plots, widgets
-from transformer_lesson.notebook import cjk_font_name
 
 
-@pytest.fixture(autouse=True)
-def chinese_font():
-    """The figures show Chinese tokens: draw them with the course's CJK font, as the notebooks do."""
-    with matplotlib.rc_context({"font.sans-serif": [cjk_font_name(), "DejaVu Sans"]}):
-        yield
+pytestmark = pytest.mark.usefixtures("chinese_font")  # tests/conftest.py
 
 
 def test_parameter_count_is_the_same_for_every_number_of_heads():

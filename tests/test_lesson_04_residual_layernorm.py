@@ -2,22 +2,16 @@
 its placement do for training (C8). The training claims are checked over seeds 0-2, the notebook uses seed 0."""
 import math
 
-import matplotlib
 import pytest
 import torch
 from torch import nn
 
 from transformer_lesson import LayerNorm, experiments, plots, widgets
-from transformer_lesson.notebook import cjk_font_name
 
 SEEDS = (0, 1, 2)
 
 
-@pytest.fixture(autouse=True)
-def chinese_font():
-    """The figures show Chinese tokens: draw them with the course's CJK font, as the notebooks do."""
-    with matplotlib.rc_context({"font.sans-serif": [cjk_font_name(), "DejaVu Sans"]}):
-        yield
+pytestmark = pytest.mark.usefixtures("chinese_font")  # tests/conftest.py
 
 
 # ---- LayerNorm from scratch -------------------------------------------------------------------------------

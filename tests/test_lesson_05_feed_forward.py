@@ -4,20 +4,14 @@ Claims pinned here, as in the notebook: changing one token changes only that pos
 (C9), while self-attention changes them all; the FFN equals a 1x1 convolution; in the paper's base
 model the FFN holds about 2/3 of an encoder layer's parameters.
 """
-import matplotlib
 import pytest
 import torch
 from matplotlib.figure import Figure
 
 from transformer_lesson import experiments, plots, widgets
-from transformer_lesson.notebook import cjk_font_name
 
 
-@pytest.fixture(autouse=True)
-def chinese_font():
-    """The figures show Chinese tokens: draw them with the course's CJK font, as the notebooks do."""
-    with matplotlib.rc_context({"font.sans-serif": [cjk_font_name(), "DejaVu Sans"]}):
-        yield
+pytestmark = pytest.mark.usefixtures("chinese_font")  # tests/conftest.py
 
 
 def test_changing_one_token_changes_only_that_positions_ffn_output():

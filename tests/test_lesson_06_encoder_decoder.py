@@ -2,7 +2,6 @@
 is a distribution (C12, first half), the model equals nn.Transformer with copied weights, and the widget."""
 import math
 
-import matplotlib
 import pytest
 import torch
 from matplotlib.figure import Figure
@@ -10,14 +9,9 @@ from torch import nn
 
 from transformer_lesson import Transformer, causal_mask, experiments, plots, sinusoidal_encoding, widgets
 from transformer_lesson.data import build_vocabs, load_corpus, tokenize_chinese, tokenize_english
-from transformer_lesson.notebook import cjk_font_name
 
 
-@pytest.fixture(autouse=True)
-def chinese_font():
-    """The figures show Chinese tokens: draw them with the course's CJK font, as the notebooks do."""
-    with matplotlib.rc_context({"font.sans-serif": [cjk_font_name(), "DejaVu Sans"]}):
-        yield
+pytestmark = pytest.mark.usefixtures("chinese_font")  # tests/conftest.py
 
 
 @pytest.fixture(scope="module")

@@ -10,24 +10,18 @@ logic and the widgets, and the default training itself (SLOW, about 15-30 s), fo
 """
 import math
 
-import matplotlib
 import pytest
 import torch
 from matplotlib.figure import Figure
 
-from transformer_lesson import Translator, experiments, plots, train_translator, widgets
+from transformer_lesson import experiments, plots, train_translator, widgets
 from transformer_lesson.data import load_corpus
-from transformer_lesson.notebook import cjk_font_name
 from transformer_lesson.training import label_smoothing_floor
 
 REORDERED = "they study Chinese in the library today"          # 他们 今天 在 图书馆 学习 中文
 
 
-@pytest.fixture(autouse=True)
-def chinese_font():
-    """The figures show Chinese tokens: draw them with the course's CJK font, as the notebooks do."""
-    with matplotlib.rc_context({"font.sans-serif": [cjk_font_name(), "DejaVu Sans"]}):
-        yield
+pytestmark = pytest.mark.usefixtures("chinese_font")  # tests/conftest.py
 
 
 @pytest.fixture(scope="module")

@@ -1,21 +1,15 @@
 """Lesson 08 (why attention): sequential steps and work of attention against a GRU (C1), how the gradient
 from a distant token fades, and key-value recall at growing distance, attention against a GRU with the same
 parameter budget (C11), plus the plots and the distance widget."""
-import matplotlib
 import pytest
 import torch
 from matplotlib.figure import Figure
 from torch import nn
 
-from transformer_lesson import MultiHeadAttention, experiments, plots, widgets
-from transformer_lesson.notebook import cjk_font_name
+from transformer_lesson import experiments, plots, widgets
 
 
-@pytest.fixture(autouse=True)
-def chinese_font():
-    """The figures carry Chinese labels: draw them with the course's CJK font, as the notebooks do."""
-    with matplotlib.rc_context({"font.sans-serif": [cjk_font_name(), "DejaVu Sans"]}):
-        yield
+pytestmark = pytest.mark.usefixtures("chinese_font")  # tests/conftest.py
 
 
 @pytest.fixture(scope="module", params=[0, 1])

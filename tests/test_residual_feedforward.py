@@ -1,5 +1,4 @@
 """LayerNorm from scratch equals nn.LayerNorm; the residual wrapper has both placements; the FFN is per position."""
-import pytest
 import torch
 from torch import nn
 
