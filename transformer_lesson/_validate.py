@@ -9,6 +9,7 @@ deep inside torch.
 """
 from __future__ import annotations
 
+import math
 import numbers
 from typing import Iterable, Sequence
 
@@ -19,8 +20,13 @@ __all__ = [
     "check_tensor",
     "check_last_dim",
     "check_positive_int",
+    "check_number",
     "check_probability",
     "check_choice",
+    "check_token_id",
+    "check_same_dtype",
+    "check_module_dtype",
+    "check_same_batch",
     "check_mask",
 ]
 
@@ -61,22 +67,84 @@ def check_last_dim(name: str, value: torch.Tensor, size: int, *, shape: str, bec
         raise ValueError(f"expected {name} of shape {shape}{why}, got {shape_str(value.shape)}")
 
 
-def check_positive_int(name: str, value) -> int:
-    """Return `value` as an int if it is a positive integer (not a bool), else raise."""
+def check_positive_int(name: str, value, *, maximum: int | None = None, because: str = "") -> int:
+    """Return `value` as an int if it is a positive integer (not a bool) no larger than `maximum`, else raise.
+
+    `because` says where the upper bound comes from, e.g. "(the target vocabulary size)".
+    """
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise TypeError(f"expected {name} to be a positive integer, got {value!r} ({type(value).__name__})")
     if value <= 0:
         raise ValueError(f"expected {name} to be a positive integer, got {value}")
+    if maximum is not None and value > maximum:
+        why = f" {because}" if because else ""
+        raise ValueError(f"expected {name} to be a positive integer of at most {maximum}{why}, got {value}")
     return int(value)
+
+
+def check_number(name: str, value, *, minimum: float | None = None, positive: bool = False,
+                 example: str = "") -> float:
+    """Return `value` as a float if it is a finite real number (>= `minimum`, or > 0 if `positive`), else raise.
+
+    NaN and infinity are refused: they pass every `<` test silently and then poison every result.
+    """
+    want = ("a positive number" if positive else f"a number >= {minimum:g}" if minimum is not None
+            else "a finite number") + (f" such as {example}" if example else "")
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"expected {name} to be {want}, got {value!r} ({type(value).__name__})")
+    if not math.isfinite(value) or (positive and value <= 0) or (minimum is not None and value < minimum):
+        raise ValueError(f"expected {name} to be {want}, got {value!r}")
+    return float(value)
 
 
 def check_probability(name: str, value) -> float:
     """Return `value` if it is a number in [0, 1), as a dropout rate must be."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"expected {name} to be a number in [0, 1), got {value!r} ({type(value).__name__})")
-    if not 0.0 <= value < 1.0:
+    if not 0.0 <= value < 1.0:                        # also refuses NaN, for which every comparison is False
         raise ValueError(f"expected {name} to be a number in [0, 1), got {value}")
     return float(value)
+
+
+def check_token_id(name: str, value, vocab_size: int, *, vocab: str = "the vocabulary") -> int:
+    """Return `value` as an int if it is a token id of a vocabulary of `vocab_size` tokens (numpy ints welcome)."""
+    if isinstance(value, torch.Tensor) and value.numel() == 1 and not value.is_floating_point():
+        value = value.item()
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"expected {name} to be an integer token id in 0..{vocab_size - 1} ({vocab}), "
+                        f"got {value!r} ({type(value).__name__})")
+    if not 0 <= value < vocab_size:
+        raise ValueError(f"expected {name} to be a token id in 0..{vocab_size - 1} ({vocab} has {vocab_size} "
+                         f"tokens), got {value}")
+    return int(value)
+
+
+def check_same_dtype(name: str, value: torch.Tensor, like_name: str, like: torch.Tensor) -> None:
+    """Raise if `value` and `like` hold different dtypes (torch would fail deep inside a matmul)."""
+    if value.dtype != like.dtype:
+        raise TypeError(f"expected {name} with the same dtype as {like_name} ({like.dtype}), got {value.dtype}; "
+                        f"convert one of them, e.g. {name}.to({like_name}.dtype)")
+
+
+def check_module_dtype(name: str, value: torch.Tensor, module: torch.nn.Module) -> None:
+    """Raise if `value`'s dtype is not the dtype of `module`'s weights (nn.Linear needs them equal)."""
+    weight = next(module.parameters(), None)
+    if weight is not None and value.dtype != weight.dtype:
+        kind = {torch.float64: ".double()", torch.float16: ".half()", torch.bfloat16: ".bfloat16()"}.get(
+            value.dtype, f".to({value.dtype})")
+        raise TypeError(f"expected {name} of dtype {weight.dtype}, the dtype of the module's weights, got "
+                        f"{value.dtype}; convert the input with {name}.to({weight.dtype}) or the module with "
+                        f"module{kind}")
+
+
+def check_same_batch(name: str, value: torch.Tensor, like_name: str, like: torch.Tensor, *, shape: str) -> None:
+    """Raise unless the leading (batch) dimensions of `value` and `like`, all but the last two, broadcast."""
+    lead, like_lead = value.shape[:-2], like.shape[:-2]
+    try:
+        torch.broadcast_shapes(lead, like_lead)
+    except RuntimeError:
+        raise ValueError(f"expected {name} of shape {shape} with the leading (batch) dimensions of {like_name}, "
+                         f"{shape_str(like_lead)}, got {shape_str(value.shape)}") from None
 
 
 def check_choice(name: str, value, choices: Sequence) -> None:
@@ -99,8 +167,34 @@ def check_mask(mask, scores_shape: Sequence[int], *, shape: str = "(..., T_q, T_
         broadcast = torch.broadcast_shapes(mask.shape, target)
     except RuntimeError:
         broadcast = None
+    padding = "(B, " + "1, " * (len(target) - 2) + "T_k)"
     if broadcast != torch.Size(target):
+        hint = ""
+        if mask.dim() == 2 and len(target) >= 3 and mask.size(0) == target[0] != target[-2]:
+            hint = (f"; a (B, T_k) padding mask must be shaped {padding} to broadcast, "
+                    f"e.g. mask[:, {', '.join(['None'] * (len(target) - 2))}, :]")
         raise ValueError(
             f"expected mask broadcastable to the attention scores {shape} = {shape_str(target)}, "
-            f"got {shape_str(mask.shape)}")
+            f"got {shape_str(mask.shape)}{hint}")
+    if _ambiguous_2d_mask(mask, target):
+        B = target[0]
+        raise ValueError(
+            f"expected an unambiguous mask: a 2-D mask {shape_str(mask.shape)} is read as (T_q, T_k), the same for "
+            f"every sentence, but here the batch size B = T_q = {B}, so it could also be a (B, T_k) padding "
+            f"mask. Say which: mask[None] for (1, T_q, T_k), or mask[:, {', '.join(['None'] * (len(target) - 2))}, :] "
+            f"for a padding mask {padding}")
     return mask
+
+
+def _ambiguous_2d_mask(mask: torch.Tensor, target: tuple) -> bool:
+    """A 2-D mask whose rows could be queries or sentences, and where the two readings differ.
+
+    A causal mask (ones.tril()) is always (T_q, T_k); a mask whose rows are all equal means the same either way.
+    """
+    if mask.dim() != 2 or len(target) < 3 or target[0] <= 1 or not (mask.size(0) == target[0] == target[-2]):
+        return False
+    if bool((mask == mask[:1]).all()):
+        return False
+    if mask.size(0) == mask.size(1) and torch.equal(mask, torch.ones_like(mask).tril()):
+        return False
+    return True

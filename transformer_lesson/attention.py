@@ -15,7 +15,10 @@ import math
 import torch
 import torch.nn.functional as F
 
-from ._validate import check_last_dim, check_mask, check_positive_int, check_tensor, shape_str
+import numbers
+
+from ._validate import (check_last_dim, check_mask, check_positive_int, check_probability, check_same_batch,
+                        check_same_dtype, check_tensor, shape_str)
 
 __all__ = ["scaled_dot_product_attention", "causal_mask", "padding_mask"]
 
@@ -37,6 +40,11 @@ def scaled_dot_product_attention(query: torch.Tensor, key: torch.Tensor, value: 
     if value.size(-2) != key.size(-2):
         raise ValueError(f"expected value of shape (..., T_k, d_v) with T_k={key.size(-2)} as in key, "
                          f"got {shape_str(value.shape)}")
+    check_same_dtype("key", key, "query", query)
+    check_same_dtype("value", value, "query", query)
+    check_same_batch("key", key, "query", query, shape="(..., T_k, d_k)")
+    check_same_batch("value", value, "key", key, shape="(..., T_k, d_v)")
+    dropout_p = check_probability("dropout_p", dropout_p)
 
     # scaling the queries (T_q x d_k numbers) is the same as scaling the scores (T_q x T_k), and cheaper
     scores = (query / math.sqrt(d_k)) @ key.transpose(-2, -1)  # (..., T_q, d_k) @ (..., d_k, T_k) -> (..., T_q, T_k)
@@ -61,6 +69,7 @@ def causal_mask(size: int, device=None) -> torch.Tensor:
 def padding_mask(tokens: torch.Tensor, pad_id: int) -> torch.Tensor:
     """True for real tokens, False for padding, shaped `(B, 1, 1, T_k)` to broadcast over heads and queries."""
     check_tensor("tokens", tokens, shape="(B, T)", ndim=2, integer=True)
-    if isinstance(pad_id, bool) or not isinstance(pad_id, int):
-        raise TypeError(f"expected pad_id to be an integer token id, got {pad_id!r}")
+    if isinstance(pad_id, bool) or not isinstance(pad_id, numbers.Integral):
+        raise TypeError(f"expected pad_id to be an integer token id, got {pad_id!r} ({type(pad_id).__name__})")
+    pad_id = int(pad_id)
     return (tokens != pad_id)[:, None, None, :]  # (B, T) -> (B, 1, 1, T)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-from ._validate import check_positive_int, check_tensor
+from ._validate import check_number, check_positive_int, check_tensor, check_token_id, shape_str
 
 __all__ = ["Hypothesis", "greedy_decode", "beam_search", "sample_decode", "length_penalty"]
 
@@ -33,12 +33,17 @@ def length_penalty(length: int, alpha: float) -> float:
     return ((5.0 + length) / 6.0) ** alpha
 
 
-def _prepare(model, src, max_len):
+def _prepare(model, src, max_len, bos_id, eos_id):
     from .model import Transformer
     if not isinstance(model, Transformer):
         raise TypeError(f"expected a transformer_lesson.Transformer, got {type(model).__name__}")
     check_tensor("src", src, shape="(S,) or (B, S)", ndim=(1, 2), integer=True)
     src = src.unsqueeze(0) if src.dim() == 1 else src
+    if src.size(1) > model.positional.max_len:
+        raise ValueError(f"expected a source of at most {model.positional.max_len} tokens (the model's positional "
+                         f"max_len), got {shape_str(src.shape)}; split it into shorter sentences")
+    for name, token in (("bos_id", bos_id), ("eos_id", eos_id)):
+        check_token_id(name, token, model.tgt_vocab_size, vocab="the target vocabulary")
     limit = model.positional.max_len - 1
     max_len = min(2 * src.size(1) + 10, limit) if max_len is None else check_positive_int("max_len", max_len)
     if max_len > limit:
@@ -69,7 +74,7 @@ class _EvalMode:
 
 
 def _run_decode(model, src, max_len, bos_id, eos_id, choose) -> list[Hypothesis]:
-    src, max_len = _prepare(model, src, max_len)
+    src, max_len = _prepare(model, src, max_len, bos_id, eos_id)
     with _EvalMode(model):
         src_mask = model.source_mask(src)
         memory = model.encode(src, src_mask)
@@ -102,8 +107,7 @@ def greedy_decode(model, src: torch.Tensor, max_len: int | None = None, bos_id: 
 def sample_decode(model, src: torch.Tensor, temperature: float = 1.0, max_len: int | None = None,
                   bos_id: int = 1, eos_id: int = 2, generator: torch.Generator | None = None) -> list[Hypothesis]:
     """Draw each token from softmax(logits / temperature): low temperature -> greedy, high -> random."""
-    if not isinstance(temperature, (int, float)) or isinstance(temperature, bool) or temperature <= 0:
-        raise ValueError(f"expected temperature to be a positive number, got {temperature!r}")
+    temperature = check_number("temperature", temperature, positive=True, example="1.0")
 
     def choose(log_p):
         probs = torch.softmax(log_p / temperature, dim=-1)        # log_p is already normalised; rescale it
@@ -117,15 +121,14 @@ def beam_search(model, src: torch.Tensor, beam_size: int = 4, max_len: int | Non
 
     The search stops when no live hypothesis can still beat the best finished one, or at `max_len`.
     """
-    beam_size = check_positive_int("beam_size", beam_size)
-    if not isinstance(length_penalty_alpha, (int, float)) or length_penalty_alpha < 0:
-        raise ValueError(f"expected length_penalty_alpha >= 0 (0 turns it off, the paper uses 0.6), "
-                         f"got {length_penalty_alpha!r}")
-    src, max_len = _prepare(model, src, max_len)
+    src, max_len = _prepare(model, src, max_len, bos_id, eos_id)
+    beam_size = check_positive_int("beam_size", beam_size, maximum=model.tgt_vocab_size,
+                                   because="(the target vocabulary size: a wider beam only keeps more bad guesses)")
+    alpha = check_number("length_penalty_alpha", length_penalty_alpha, minimum=0.0,
+                         example="0.6 (0 turns it off, the paper uses 0.6)")
     if src.size(0) != 1:
         raise ValueError(f"expected one source sentence, shape (S,) or (1, S), got batch of {src.size(0)}; "
                          "call beam_search once per sentence")
-    alpha = float(length_penalty_alpha)
     with _EvalMode(model):
         src_mask = model.source_mask(src)
         memory = model.encode(src, src_mask)                      # (1, S, d)

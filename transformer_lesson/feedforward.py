@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ._validate import check_choice, check_positive_int, check_probability, check_tensor, shape_str
+from ._validate import check_choice, check_module_dtype, check_positive_int, check_probability, check_tensor, shape_str
 
 __all__ = ["PositionwiseFeedForward", "ACTIVATIONS"]
 
@@ -35,6 +35,7 @@ class PositionwiseFeedForward(nn.Module):
         check_tensor("x", x, shape="(..., d_model)", min_ndim=1, floating=True)
         if x.size(-1) != self.d_model:
             raise ValueError(f"expected x of shape (..., d_model) with d_model={self.d_model}, got {shape_str(x.shape)}")
+        check_module_dtype("x", x, self)
         hidden = self.activation(self.linear1(x))                # (..., d_model) -> (..., d_ff)
         return self.linear2(self.dropout(hidden))                # (..., d_ff) -> (..., d_model)
 

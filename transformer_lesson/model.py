@@ -12,7 +12,7 @@ import math
 import torch
 from torch import nn
 
-from ._validate import check_positive_int, check_tensor, shape_str
+from ._validate import check_module_dtype, check_positive_int, check_tensor, check_token_id, shape_str
 from .attention import causal_mask, padding_mask
 from .feedforward import ACTIVATIONS, PositionwiseFeedForward
 from .multihead import MultiHeadAttention
@@ -22,10 +22,12 @@ from .residual import LayerNorm, ResidualConnection
 __all__ = ["EncoderLayer", "DecoderLayer", "Encoder", "Decoder", "Transformer"]
 
 
-def _check_width(name: str, x, d_model: int, shape: str) -> None:
+def _check_width(name: str, x, d_model: int, shape: str, module: nn.Module | None = None) -> None:
     check_tensor(name, x, shape=shape, ndim=3, floating=True)
     if x.size(-1) != d_model:
         raise ValueError(f"expected {name} of shape {shape} with d_model={d_model}, got {shape_str(x.shape)}")
+    if module is not None:
+        check_module_dtype(name, x, module)
 
 
 def _torch_activation_name(layer: nn.Module) -> str:
@@ -36,9 +38,21 @@ def _torch_activation_name(layer: nn.Module) -> str:
     raise ValueError(f"expected a layer with activation relu or gelu, got {act!r}")
 
 
+def _copy_linear(ours: nn.Linear, theirs: nn.Linear) -> None:
+    """Copy weight and bias; a torch layer built with bias=False gets a zero bias (the same function)."""
+    with torch.no_grad():
+        ours.weight.copy_(theirs.weight)
+        ours.bias.copy_(theirs.bias if theirs.bias is not None else torch.zeros_like(ours.bias))
+
+
 def _copy_layer_norm(ours: LayerNorm, theirs: nn.LayerNorm) -> None:
+    if theirs.weight is None:
+        raise ValueError("expected a layer whose LayerNorms have elementwise_affine=True (learned weight and "
+                         "bias), got one without; this course's LayerNorm always has them")
     ours.eps = theirs.eps
-    ours.load_state_dict(theirs.state_dict())
+    with torch.no_grad():
+        ours.weight.copy_(theirs.weight)
+        ours.bias.copy_(theirs.bias if theirs.bias is not None else torch.zeros_like(ours.bias))
 
 
 class EncoderLayer(nn.Module):
@@ -54,7 +68,7 @@ class EncoderLayer(nn.Module):
         self.residual_ffn = ResidualConnection(d_model, dropout, norm_first)
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
-        _check_width("x", x, self.d_model, "(B, T, d_model)")
+        _check_width("x", x, self.d_model, "(B, T, d_model)", self)
         x = self.residual_attn(x, lambda h: self.self_attn(h, h, h, mask))  # every token looks at every token
         return self.residual_ffn(x, self.feed_forward)                      # then each is transformed alone
 
@@ -67,8 +81,8 @@ class EncoderLayer(nn.Module):
         new = cls(attn.embed_dim, attn.num_heads, layer.linear1.out_features, layer.dropout.p,
                   layer.norm_first, _torch_activation_name(layer))
         new.self_attn = MultiHeadAttention.from_torch(attn)
-        new.feed_forward.linear1.load_state_dict(layer.linear1.state_dict())
-        new.feed_forward.linear2.load_state_dict(layer.linear2.state_dict())
+        _copy_linear(new.feed_forward.linear1, layer.linear1)
+        _copy_linear(new.feed_forward.linear2, layer.linear2)
         _copy_layer_norm(new.residual_attn.norm, layer.norm1)
         _copy_layer_norm(new.residual_ffn.norm, layer.norm2)
         return new
@@ -90,8 +104,8 @@ class DecoderLayer(nn.Module):
 
     def forward(self, x: torch.Tensor, memory: torch.Tensor, tgt_mask: torch.Tensor | None = None,
                 memory_mask: torch.Tensor | None = None) -> torch.Tensor:
-        _check_width("x", x, self.d_model, "(B, T, d_model)")
-        _check_width("memory", memory, self.d_model, "(B, S, d_model)")
+        _check_width("x", x, self.d_model, "(B, T, d_model)", self)
+        _check_width("memory", memory, self.d_model, "(B, S, d_model)", self)
         x = self.residual_self(x, lambda h: self.self_attn(h, h, h, tgt_mask))                # sees only the past
         x = self.residual_cross(x, lambda h: self.cross_attn(h, memory, memory, memory_mask))  # looks at the source
         return self.residual_ffn(x, self.feed_forward)
@@ -106,8 +120,8 @@ class DecoderLayer(nn.Module):
                   layer.norm_first, _torch_activation_name(layer))
         new.self_attn = MultiHeadAttention.from_torch(attn)
         new.cross_attn = MultiHeadAttention.from_torch(layer.multihead_attn)
-        new.feed_forward.linear1.load_state_dict(layer.linear1.state_dict())
-        new.feed_forward.linear2.load_state_dict(layer.linear2.state_dict())
+        _copy_linear(new.feed_forward.linear1, layer.linear1)
+        _copy_linear(new.feed_forward.linear2, layer.linear2)
         _copy_layer_norm(new.residual_self.norm, layer.norm1)
         _copy_layer_norm(new.residual_cross.norm, layer.norm2)
         _copy_layer_norm(new.residual_ffn.norm, layer.norm3)
@@ -163,7 +177,8 @@ class Transformer(nn.Module):
         super().__init__()
         self.src_vocab_size = check_positive_int("src_vocab_size", src_vocab_size)
         self.tgt_vocab_size = check_positive_int("tgt_vocab_size", tgt_vocab_size)
-        self.d_model, self.pad_id = check_positive_int("d_model", d_model), pad_id
+        self.d_model = check_positive_int("d_model", d_model)
+        self.pad_id = check_token_id("pad_id", pad_id, self.src_vocab_size, vocab="the source vocabulary")
         self.src_embed = nn.Embedding(src_vocab_size, d_model)
         self.tgt_embed = nn.Embedding(tgt_vocab_size, d_model)
         self.positional = PositionalEncoding(d_model, max_len, dropout)
@@ -176,6 +191,7 @@ class Transformer(nn.Module):
 
     def _embed(self, tokens: torch.Tensor, embedding: nn.Embedding, name: str) -> torch.Tensor:
         check_tensor(name, tokens, shape=f"(B, {name[0].upper()})", ndim=2, integer=True)
+        tokens = tokens.long()                                # uint8 / int16 ids are fine; nn.Embedding wants int64
         if tokens.numel() and (tokens.min() < 0 or tokens.max() >= embedding.num_embeddings):
             raise ValueError(f"expected {name} token ids in 0..{embedding.num_embeddings - 1}, "
                              f"got ids from {int(tokens.min())} to {int(tokens.max())}")
@@ -198,7 +214,11 @@ class Transformer(nn.Module):
         The causal mask stops position t from seeing t+1, t+2, ...; padding at the end of a target needs no
         mask of its own, because no earlier position can see it and the loss ignores its outputs.
         """
-        tgt_mask = causal_mask(tgt.size(-1), device=tgt.device) if isinstance(tgt, torch.Tensor) and tgt.dim() == 2 else None
+        check_tensor("tgt", tgt, shape="(B, T)", ndim=2, integer=True)
+        if tgt.size(1) == 0:
+            raise ValueError(f"expected tgt of shape (B, T) with at least one token (start with <bos>), got "
+                             f"{shape_str(tgt.shape)}")
+        tgt_mask = causal_mask(tgt.size(-1), device=tgt.device)
         return self.decoder(self._embed(tgt, self.tgt_embed, "tgt"), memory, tgt_mask, memory_mask)
 
     def forward(self, src: torch.Tensor, tgt: torch.Tensor) -> torch.Tensor:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ._validate import check_positive_int, check_probability, check_tensor, shape_str
+from ._validate import check_module_dtype, check_positive_int, check_probability, check_tensor, shape_str
 from .attention import scaled_dot_product_attention
 
 __all__ = ["MultiHeadAttention"]
@@ -80,6 +80,8 @@ class MultiHeadAttention(nn.Module):
                              f"got {shape_str(value.shape)}")
         if query.size(0) != key.size(0):
             raise ValueError(f"expected key with batch size B={query.size(0)} as in query, got {shape_str(key.shape)}")
+        for name, x in (("query", query), ("key", key), ("value", value)):
+            check_module_dtype(name, x, self)
 
     @classmethod
     def from_torch(cls, m: nn.MultiheadAttention) -> "MultiHeadAttention":

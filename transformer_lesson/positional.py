@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ._validate import check_positive_int, check_probability, check_tensor, shape_str
+from ._validate import check_number, check_positive_int, check_probability, check_tensor, shape_str
 
 __all__ = ["sinusoidal_encoding", "shift_matrix", "PositionalEncoding"]
 
@@ -19,6 +19,7 @@ def sinusoidal_encoding(max_len: int, d_model: int, base: float = 10000.0) -> to
     """The `(max_len, d_model)` table of the paper: sin on even dimensions, cos on odd ones."""
     max_len = check_positive_int("max_len", max_len)
     d_model = check_positive_int("d_model", d_model)
+    base = check_number("base", base, positive=True, example="10000")
     position = torch.arange(max_len, dtype=torch.float64)[:, None]          # (max_len, 1)
     two_i = torch.arange(0, d_model, 2, dtype=torch.float64)                # 0, 2, 4, ...
     angle = position / base ** (two_i / d_model)                            # (max_len, ceil(d_model / 2))
@@ -38,6 +39,7 @@ def shift_matrix(k: int, d_model: int, base: float = 10000.0) -> torch.Tensor:
     if isinstance(k, bool) or not isinstance(k, int):
         raise TypeError(f"expected k to be an integer offset, got {k!r}")
     d_model = check_positive_int("d_model", d_model)
+    base = check_number("base", base, positive=True, example="10000")
     M = torch.zeros(d_model, d_model, dtype=torch.float64)
     for i in range(0, d_model, 2):
         angle = k / base ** (i / d_model)
@@ -68,7 +70,8 @@ class PositionalEncoding(nn.Module):
         if x.size(1) > self.max_len:
             raise ValueError(f"expected a sequence of at most max_len={self.max_len} positions, "
                              f"got {x.size(1)}; build PositionalEncoding with a larger max_len")
-        return self.dropout(x + self.pe[: x.size(1)])                      # (B, T, d) + (T, d) -> (B, T, d)
+        pe = self.pe[: x.size(1)].to(x.dtype)                               # keep float16/float64 input's dtype
+        return self.dropout(x + pe)                                         # (B, T, d) + (T, d) -> (B, T, d)
 
     def extra_repr(self) -> str:
         return f"d_model={self.d_model}, max_len={self.max_len}"

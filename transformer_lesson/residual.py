@@ -15,7 +15,7 @@ from typing import Callable
 import torch
 from torch import nn
 
-from ._validate import check_positive_int, check_probability, check_tensor, shape_str
+from ._validate import check_number, check_positive_int, check_probability, check_tensor, shape_str
 
 __all__ = ["LayerNorm", "ResidualConnection"]
 
@@ -26,9 +26,7 @@ class LayerNorm(nn.Module):
     def __init__(self, d_model: int, eps: float = 1e-5):
         super().__init__()
         self.d_model = check_positive_int("d_model", d_model)
-        if not (isinstance(eps, (int, float)) and not isinstance(eps, bool) and eps > 0):
-            raise ValueError(f"expected eps to be a small positive number such as 1e-5, got {eps!r}")
-        self.eps = float(eps)
+        self.eps = check_number("eps", eps, positive=True, example="1e-5")
         self.weight = nn.Parameter(torch.ones(d_model))   # gamma: a learned scale per feature
         self.bias = nn.Parameter(torch.zeros(d_model))    # beta: a learned shift per feature
 
@@ -36,9 +34,12 @@ class LayerNorm(nn.Module):
         check_tensor("x", x, shape="(..., d_model)", min_ndim=1, floating=True)
         if x.size(-1) != self.d_model:
             raise ValueError(f"expected x of shape (..., d_model) with d_model={self.d_model}, got {shape_str(x.shape)}")
-        var, mean = torch.var_mean(x, dim=-1, keepdim=True, correction=0)  # per token: (..., 1) each
-        x_hat = (x - mean) * torch.rsqrt(var + self.eps)                    # mean 0, variance 1 per token
-        return torch.addcmul(self.bias, x_hat, self.weight)                 # x_hat * weight + bias, in one pass
+        # float16 squares overflow above 256 (as nn.LayerNorm does, compute half precision in float32)
+        h = x.float() if x.dtype in (torch.float16, torch.bfloat16) else x
+        var, mean = torch.var_mean(h, dim=-1, keepdim=True, correction=0)  # per token: (..., 1) each
+        x_hat = (h - mean) * torch.rsqrt(var + self.eps)                    # mean 0, variance 1 per token
+        out = torch.addcmul(self.bias.to(h.dtype), x_hat, self.weight.to(h.dtype))  # x_hat * weight + bias
+        return out.to(x.dtype)                                              # the input's dtype, as nn.LayerNorm
 
     def extra_repr(self) -> str:
         return f"d_model={self.d_model}, eps={self.eps}"
