@@ -19,6 +19,28 @@ from . import __version__
 EXIT_UNKNOWN_WORDS = 2
 
 
+def _positive_int(text: str) -> int:
+    """argparse type of --beam: a positive integer (the translator bounds it by its vocabulary)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer such as 4, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer such as 4 (1 = greedy), got {value}")
+    return value
+
+
+def _alpha(text: str) -> float:
+    """argparse type of --length-penalty: a finite number >= 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not (math.isfinite(value) and value >= 0):
+        raise argparse.ArgumentTypeError(f"expected a number >= 0 such as 0.6 (0 turns it off), got {text!r}")
+    return value
+
+
 def default_model_path() -> Path:
     """`$XDG_CACHE_HOME/transformer_lesson/translator-<version>.pt`, or under `~/.cache` without XDG_CACHE_HOME."""
     cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
@@ -41,9 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
                "objects, times and places); capitals and final punctuation are fine, "
                "e.g. \"Do you like tea?\". Unknown words end with exit status 2.")
     translate.add_argument("sentences", nargs="+", metavar="SENTENCE", help="English sentence(s), quoted")
-    translate.add_argument("--beam", type=int, default=4, metavar="N",
+    translate.add_argument("--beam", type=_positive_int, default=4, metavar="N",
                            help="beam width (default 4, as in the paper; 1 = greedy decoding)")
-    translate.add_argument("--length-penalty", type=float, default=0.6, metavar="ALPHA",
+    translate.add_argument("--length-penalty", type=_alpha, default=0.6, metavar="ALPHA",
                            help="GNMT length penalty alpha: score = log P / ((5 + length) / 6)^alpha (default 0.6)")
     translate.add_argument("--model", type=Path, metavar="PATH",
                            help="translator file to use; trained and saved there if it does not exist "
@@ -59,30 +81,47 @@ def _say(message: str, quiet: bool) -> None:
         print(message, file=sys.stderr, flush=True)
 
 
+def _load_if_present(path: Path, explicit: bool, quiet: bool):
+    """The translator at `path`, or None if there is none (or, for the cache file, an unreadable one)."""
+    from .training import Translator
+    if not path.exists():
+        return None
+    try:
+        translator = Translator.load(path)
+    except ValueError as error:
+        if explicit:                          # never overwrite a file the user named
+            raise
+        _say(f"the cached model is unreadable ({error}); training a new one", quiet)
+        return None
+    _say(f"using the model in {path}", quiet)
+    return translator
+
+
 def get_translator(path: Path | None, retrain: bool, seed: int, quiet: bool):
-    """Load the translator at `path` (default: the cache file), training and saving one if needed."""
-    from .training import Translator, train_translator
+    """Load the translator at `path` (default: the cache file), training and saving one if needed.
+
+    A lock file next to `path` makes a second run wait while a first one trains, then load its model,
+    instead of training a second copy. A model that cannot be saved is still returned (and used).
+    """
+    from ._files import file_lock
+    from .training import train_translator
     explicit = path is not None
     path = path if explicit else default_model_path()
-    if path.exists() and not retrain:
+    if not retrain and (translator := _load_if_present(path, explicit, quiet)) is not None:
+        return translator
+    waiting = lambda: _say(f"another run is training the model for {path}; waiting for it", quiet)  # noqa: E731
+    with file_lock(path, on_wait=waiting) as locked:
+        if not retrain and locked and (translator := _load_if_present(path, explicit, quiet)) is not None:
+            return translator                 # the run we waited for has saved it
+        _say(f"training the translator (10-15 s on a CPU); it will be saved to {path}", quiet)
+        translator = train_translator(seed=seed, progress=not quiet)
+        test = translator.history.get("test")
+        if test:
+            _say(f"held-out exact match (greedy): {test['accuracy']:.1%} of {test['total']} sentences", quiet)
         try:
-            translator = Translator.load(path)
-            _say(f"using the model in {path}", quiet)
-            return translator
-        except ValueError as error:
-            if explicit:                      # never overwrite a file the user named
-                raise
-            _say(f"the cached model is unreadable ({error}); training a new one", quiet)
-    _say(f"training the translator (10-15 s on a CPU); it will be saved to {path}", quiet)
-    translator = train_translator(seed=seed, progress=not quiet)
-    test = translator.history.get("test")
-    if test:
-        _say(f"held-out exact match (greedy): {test['accuracy']:.1%} of {test['total']} sentences", quiet)
-    try:
-        translator.save(path)
-    except OSError as error:
-        _say(f"warning: could not save the model to {path} ({error}); it will be trained again next time",
-             quiet=False)
+            translator.save(path)
+        except OSError as error:
+            _say(f"warning: the model was not cached ({error}); the next run will train it again", quiet=False)
     return translator
 
 
@@ -108,6 +147,10 @@ def run_translate(args) -> int:
     if problems:
         print("\n".join(problems), file=sys.stderr)
         return EXIT_UNKNOWN_WORDS
+    if args.beam > len(translator.tgt_vocab):
+        print(f"error: expected --beam of at most {len(translator.tgt_vocab)} (the Chinese vocabulary size), "
+              f"got {args.beam}", file=sys.stderr)
+        return 1
     for i, sentence in enumerate(args.sentences):
         options = translator.alternatives(sentence, beam_size=args.beam, length_penalty=args.length_penalty)
         best = options[0][0]
@@ -132,12 +175,22 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command == "translate":
-        if args.beam < 1:
-            parser.error(f"expected --beam to be a positive integer, got {args.beam}")
-        if args.length_penalty < 0:
-            parser.error(f"expected --length-penalty >= 0, got {args.length_penalty}")
-        return run_translate(args)
+        try:
+            return run_translate(args)
+        except BrokenPipeError:
+            # the reader went away (`... | head -1`): stop quietly, as other command-line tools do
+            _silence_stdout()
+            return 0
     return 2  # pragma: no cover - argparse rejects other commands
+
+
+def _silence_stdout() -> None:
+    """Point stdout at the null device, so Python's final flush does not raise BrokenPipeError again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):   # not a real file (e.g. captured by a test)
+        pass
 
 
 if __name__ == "__main__":

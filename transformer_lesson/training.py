@@ -53,6 +53,7 @@ from __future__ import annotations
 
 import contextlib
 import difflib
+import io
 import math
 import time
 from dataclasses import dataclass
@@ -63,8 +64,9 @@ from typing import Iterator, Sequence
 import torch
 from torch import nn
 
-from ._validate import check_positive_int, check_probability
-from .data import (EOS, PAD, BOS, TranslationDataset, Vocab, build_vocabs, join_chinese, load_corpus,
+from ._files import atomic_write, tensors_checksum, why_not_written
+from ._validate import check_number, check_positive_int, check_probability
+from .data import (EOS, PAD, BOS, SPECIALS, TranslationDataset, Vocab, build_vocabs, join_chinese, load_corpus,
                    tokenize_chinese, tokenize_english)
 from .decoding import beam_search, greedy_decode
 from .model import Transformer
@@ -76,7 +78,11 @@ __all__ = [
 ]
 
 FILE_FORMAT = "transformer_lesson.translator"
-FILE_VERSION = 1
+FILE_VERSION = 2   # 2: with a checksum of the weights, configuration and vocabularies
+
+# The largest sizes a translator file may ask for: checked before anything is built, so a damaged or
+# hostile file cannot make `load` allocate for minutes. Generous: the course's model uses 64, 4, 2, 128, 64.
+FILE_LIMITS = dict(d_model=4096, num_heads=64, num_layers=48, d_ff=16384, max_len=8192, vocab=1_000_000)
 
 # The defaults of `train_translator`, in one place so the notebook, the benchmark and the tests agree.
 DEFAULTS = dict(
@@ -254,11 +260,11 @@ def training_steps(model: nn.Module, dataset: TranslationDataset, *, epochs: int
 # --------------------------------------------------------------------------------------------------
 
 
-def _check_beam(beam_size, length_penalty) -> tuple[int, float]:
-    beam_size = check_positive_int("beam_size", beam_size)
-    if isinstance(length_penalty, bool) or not isinstance(length_penalty, (int, float)) or length_penalty < 0:
-        raise ValueError(f"expected length_penalty >= 0 (0 turns it off, the paper uses 0.6), got {length_penalty!r}")
-    return beam_size, float(length_penalty)
+def _check_beam(beam_size, length_penalty, vocab_size: int | None = None) -> tuple[int, float]:
+    beam_size = check_positive_int("beam_size", beam_size, maximum=vocab_size,
+                                   because="(the Chinese vocabulary size: a wider beam only keeps more bad guesses)")
+    alpha = check_number("length_penalty", length_penalty, minimum=0.0, example="0.6 (0 turns it off)")
+    return beam_size, alpha
 
 
 class Translator:
@@ -302,6 +308,10 @@ class Translator:
         unknown = self.src_vocab.unknown(words)
         if unknown:
             raise ValueError(self._unknown_message(unknown))
+        limit = self.model.positional.max_len
+        if len(words) > limit:
+            raise ValueError(f"expected a sentence of at most {limit} words (this translator reads at most "
+                             f"{limit} positions), got {len(words)} words; split it into shorter sentences")
         return words
 
     def _unknown_message(self, unknown: list[str]) -> str:
@@ -331,7 +341,7 @@ class Translator:
                 self._search(sentence, beam_size, length_penalty)]
 
     def _search(self, sentence, beam_size, length_penalty):
-        beam_size, alpha = _check_beam(beam_size, length_penalty)
+        beam_size, alpha = _check_beam(beam_size, length_penalty, len(self.tgt_vocab))
         src = self.encode_source(sentence)                                       # (1, S)
         with torch_threads(1):                   # one sentence: a second thread only waits (see torch_threads)
             if beam_size == 1:
@@ -351,46 +361,68 @@ class Translator:
 
     # files ----------------------------------------------------------------------------------------
     def state(self) -> dict:
-        """Everything needed to rebuild this translator, as plain Python types and tensors."""
+        """Everything needed to rebuild this translator, as plain Python types and tensors, with a checksum."""
+        weights = self.model.state_dict()
+        src_vocab, tgt_vocab = self.src_vocab.to_dict(), self.tgt_vocab.to_dict()
         return {"format": FILE_FORMAT, "version": FILE_VERSION, "config": dict(self.config),
-                "state_dict": self.model.state_dict(), "src_vocab": self.src_vocab.to_dict(),
-                "tgt_vocab": self.tgt_vocab.to_dict(), "history": dict(self.history)}
+                "state_dict": weights, "src_vocab": src_vocab, "tgt_vocab": tgt_vocab,
+                "history": dict(self.history),
+                "checksum": tensors_checksum(weights, [dict(self.config), src_vocab, tgt_vocab])}
 
     def save(self, path: str | PathLike) -> Path:
-        """Write the translator to `path` (one `torch.save` file: weights, configuration, vocabularies, history)."""
-        path = Path(path)
-        if path.parent and not path.parent.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-        torch.save(self.state(), path)
-        return path
+        """Write the translator to `path` (one `torch.save` file: weights, configuration, vocabularies, history).
+
+        The file is written next to `path` under a temporary name and renamed into place once complete, so
+        a save cut short leaves any earlier file intact. Any failure raises OSError, saying why.
+        """
+        if not isinstance(path, (str, PathLike)):
+            raise TypeError(f"expected path to be a str or pathlib.Path, got {type(path).__name__}")
+        buffer = io.BytesIO()
+        torch.save(self.state(), buffer)                      # in memory first: the file is written in one go
+        try:
+            return atomic_write(path, buffer.getvalue())
+        except OSError as error:
+            raise OSError(error.errno, f"could not save the translator to {path}: {why_not_written(error, Path(path))}; "
+                          "nothing was written there (an earlier file is unchanged)") from error
 
     @classmethod
     def load(cls, path: str | PathLike) -> "Translator":
-        """Read a file written by `save`, with `torch.load(path, weights_only=True)` (no code is run)."""
+        """Read a file written by `save`, with `torch.load(path, weights_only=True)` (no code is run).
+
+        Before building anything, the file's sizes are bounded and checked against its weights; then the
+        checksum and the finiteness of every weight are verified. Any problem raises one ValueError
+        naming the file.
+        """
         if not isinstance(path, (str, PathLike)):
             raise TypeError(f"expected path to be a str or pathlib.Path, got {type(path).__name__}")
         path = Path(path)
         if not path.exists():
             raise FileNotFoundError(f"no translator file at {path}; train one with train_translator() "
                                     "and save it with translator.save(path)")
+
+        def bad(reason: str) -> ValueError:
+            return ValueError(f"not a transformer_lesson translator file: {path} ({reason})")
+        if path.is_dir():
+            raise bad("it is a folder; expected a file written by Translator.save")
         if not path.is_file():
-            raise ValueError(f"not a transformer_lesson translator file: {path} is a folder")
+            raise bad("it is a device or pipe, not a regular file; expected a file written by Translator.save")
         try:
+            with open(path, "rb") as file:
+                head = file.read(4)
             state = torch.load(path, map_location="cpu", weights_only=True)
         except Exception as error:                      # zip, pickle, EOF, ...: every way a file can be wrong
-            reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-            raise ValueError(f"not a transformer_lesson translator file: {path} ({reason[:200]})") from None
+            raise bad(_why_unreadable(error, head if "head" in locals() else b"")) from None
         if not isinstance(state, dict) or state.get("format") != FILE_FORMAT:
-            raise ValueError(f"not a transformer_lesson translator file: {path} (no '{FILE_FORMAT}' marker; "
-                             "expected a file written by Translator.save)")
+            raise bad(f"no '{FILE_FORMAT}' marker; expected a file written by Translator.save")
         if state.get("version") != FILE_VERSION:
-            raise ValueError(f"not a transformer_lesson translator file: {path} (format version "
-                             f"{state.get('version')!r}, this package reads version {FILE_VERSION}); retrain it")
+            raise bad(f"format version {state.get('version')!r}, this package reads version {FILE_VERSION}; "
+                      "retrain it")
         try:
+            _check_stored(state)
             return cls.from_state(state)
-        except (KeyError, TypeError, ValueError, RuntimeError) as error:
-            raise ValueError(f"not a transformer_lesson translator file: {path} (damaged contents: "
-                             f"{str(error).splitlines()[0][:200]})") from None
+        except (KeyError, TypeError, ValueError, RuntimeError, AttributeError) as error:
+            reason = str(error).strip().splitlines()[0][:300] if str(error).strip() else type(error).__name__
+            raise bad(f"damaged contents: {reason}") from None
 
     @classmethod
     def from_state(cls, state: dict) -> "Translator":
@@ -400,6 +432,70 @@ class Translator:
         model = _build_model(len(src_vocab), len(tgt_vocab), **_model_kwargs(config))
         model.load_state_dict(state["state_dict"])
         return cls(model, src_vocab, tgt_vocab, config, state.get("history") or {})
+
+
+def _why_unreadable(error: Exception, head: bytes) -> str:
+    """Why torch.load refused a file, in words; never torch's advice to load untrusted files unsafely."""
+    text = str(error).strip()
+    if "weights_only" in text or "Unsupported global" in text or "WeightsUnpickler" in text:
+        return ("it holds Python objects other than tensors and plain data, which a translator file never does; "
+                "it was not loaded, since such objects can run code. Use a file written by Translator.save, "
+                "or train a new one")
+    if isinstance(error, OSError):
+        return f"it cannot be read: {error.strerror or error}"
+    if head[:4] != b"PK\x03\x04":
+        looks = "it looks like text" if head and all(32 <= b < 127 or b in (9, 10, 13) for b in head) else \
+            "it is empty" if not head else "its first bytes are not a zip archive's"
+        return f"{looks}; a file written by torch.save is a zip archive"
+    first = text.splitlines()[0][:200] if text else type(error).__name__
+    return f"the zip archive is damaged: {first}"
+
+
+def _check_stored(state: dict) -> None:
+    """Raise ValueError unless the stored sizes are within FILE_LIMITS and agree with the stored weights,
+    the checksum matches and every weight is finite. Nothing is built before this passes."""
+    weights, config = state.get("state_dict"), state.get("config")
+    if not isinstance(weights, dict) or not all(isinstance(k, str) and isinstance(v, torch.Tensor)
+                                                for k, v in weights.items()):
+        raise ValueError("expected 'state_dict' to map names to tensors")
+    if not isinstance(config, dict):
+        raise ValueError("expected 'config' to be a dict")
+    for key in _MODEL_KEYS:
+        if key == "dropout":
+            check_probability("dropout", config.get("dropout", 0.0))
+        elif key in config or key != "max_len":
+            check_positive_int(key, config.get(key), maximum=FILE_LIMITS[key], because="(a limit of the file format)")
+    for name in ("src_vocab", "tgt_vocab"):
+        tokens = (state.get(name) or {}).get("tokens") if isinstance(state.get(name), dict) else None
+        if not isinstance(tokens, list) or len(tokens) > FILE_LIMITS["vocab"]:
+            raise ValueError(f"expected '{name}' to hold a list of at most {FILE_LIMITS['vocab']:,} tokens")
+    found = {
+        "d_model": _dim(weights, "src_embed.weight", 1),
+        "src vocabulary": _dim(weights, "src_embed.weight", 0),
+        "tgt vocabulary": _dim(weights, "tgt_embed.weight", 0),
+        "num_layers": len({k.split(".")[2] for k in weights if k.startswith("encoder.layers.")}),
+        "d_ff": _dim(weights, "encoder.layers.0.feed_forward.linear1.weight", 0),
+    }
+    specials = len(SPECIALS)
+    stated = {"d_model": config["d_model"], "src vocabulary": specials + len(state["src_vocab"]["tokens"]),
+              "tgt vocabulary": specials + len(state["tgt_vocab"]["tokens"]), "num_layers": config["num_layers"],
+              "d_ff": config["d_ff"]}
+    for what, value in stated.items():
+        if found[what] != value:
+            raise ValueError(f"the configuration says {what} = {value}, the stored weights have {found[what]}")
+    checksum = tensors_checksum(weights, [config, state["src_vocab"], state["tgt_vocab"]])
+    if state.get("checksum") != checksum:
+        raise ValueError("the checksum of the weights does not match: the file was changed or damaged after "
+                         "it was saved; save or train it again")
+    for name, tensor in weights.items():
+        if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+            raise ValueError(f"the weights hold NaN or infinite values (first in {name}): the model that was "
+                             "saved had diverged; train it again")
+
+
+def _dim(weights: dict, name: str, axis: int) -> int | None:
+    tensor = weights.get(name)
+    return int(tensor.shape[axis]) if isinstance(tensor, torch.Tensor) and tensor.dim() > axis else None
 
 
 _MODEL_KEYS = ("d_model", "num_heads", "num_layers", "d_ff", "dropout", "max_len")
@@ -467,7 +563,7 @@ def evaluate(translator: Translator, pairs: Sequence[tuple[str, str]], beam_size
     if not isinstance(translator, Translator):
         raise TypeError(f"expected translator to be a Translator, got {type(translator).__name__}")
     pairs = _check_pairs("pairs", pairs)
-    beam_size, alpha = _check_beam(beam_size, length_penalty)
+    beam_size, alpha = _check_beam(beam_size, length_penalty, len(translator.tgt_vocab))
     batch_size = check_positive_int("batch_size", batch_size)
     model, src_vocab, tgt_vocab = translator.model, translator.src_vocab, translator.tgt_vocab
     sources = [src_vocab.encode(tokenize_english(en)) or [PAD] for en, _ in pairs]
