@@ -85,8 +85,9 @@ def load_pairs(path: str | PathLike) -> list[tuple[str, str]]:
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"no corpus file at {path} (expected a UTF-8 TSV of 'english<TAB>chinese' lines)")
-    if not path.is_file():
-        raise ValueError(f"expected {path} to be a TSV file of 'english<TAB>chinese' lines, got a folder")
+    if not path.is_file():                            # never read a pipe or device: it may never end
+        kind = "a folder" if path.is_dir() else "a device or pipe, not a regular file"
+        raise ValueError(f"expected {path} to be a TSV file of 'english<TAB>chinese' lines, got {kind}")
     try:
         text = path.read_text(encoding="utf-8-sig")     # -sig: a byte-order mark, if any, is dropped
     except UnicodeDecodeError as error:
