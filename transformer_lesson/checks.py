@@ -18,11 +18,21 @@ way of writing it passes: einsum or @, `-1e9` or `-inf`, the exp/log form of PE,
 `F.layer_norm`, float32 or float64.
 
 Checkers leave the caller's random state alone (they seed and restore it) and run without gradients.
+
+The learner's code always runs on copies of the checker's tensors: code that changes its input in place
+(`query /= math.sqrt(d_k)`, `x -= mean`) is told so, by name, instead of being blamed for another
+mistake. Each call has a time limit (`TIME_LIMIT` seconds; a pure-Python infinite loop is stopped and
+named), the decoding checkers limit how often and how far `step_fn` may be called, and anything
+unexpected the learner's code does becomes an AssertionError saying what it was.
 """
 from __future__ import annotations
 
+import ctypes
+import functools
+import inspect
 import math
 import numbers
+import threading
 from contextlib import contextmanager
 from typing import Callable, Iterable, Sequence
 
@@ -50,6 +60,12 @@ __all__ = [
 
 NOT_IMPLEMENTED = "not implemented yet"
 """The phrase every checker uses when the learner's code still raises NotImplementedError."""
+
+TIME_LIMIT = 10.0
+"""Seconds one call of the learner's code may take before it is stopped as a likely infinite loop.
+A correct solution takes milliseconds; the limit is generous for a busy laptop."""
+
+_LOW_PRECISION = (torch.float16, torch.bfloat16)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -93,6 +109,7 @@ class _Check:
 
     def __init__(self, title: str):
         self.title = title
+        _RUNNING.append(self)
 
     def fail(self, message: str):
         raise AssertionError(f"{self.title}: {message}")
@@ -108,18 +125,38 @@ class _Check:
             self.fail(f"expected a class (an nn.Module subclass), got {type(cls).__name__}. "
                       f"Call it like this: {example}")
 
+    def module(self, obj, example: str) -> None:
+        """The learner's class must build an nn.Module (so it has parameters, .eval(), hooks)."""
+        if not isinstance(obj, nn.Module):
+            self.fail(f"expected your class to build an nn.Module, got a {type(obj).__name__} object that is not "
+                      f"one; derive it from nn.Module and call super().__init__() first: {example}")
+
     def call(self, fn, *args, on: str, advice: str = "", **kwargs):
-        """Run learner code; translate NotImplementedError and crashes into readable AssertionErrors."""
+        """Run learner code on copies of the tensors given, with a time limit; translate NotImplementedError,
+        crashes, runaway loops and in-place changes of the inputs into readable AssertionErrors."""
+        copies = [_copy(a) for a in args]
+        kwcopies = {k: _copy(v) for k, v in kwargs.items()}
         try:
-            return fn(*args, **kwargs)
+            result = _time_limited(lambda: fn(*copies, **kwcopies), TIME_LIMIT)
         except NotImplementedError:
             raise AssertionError(
                 f"{self.title}: {NOT_IMPLEMENTED}. Replace `raise NotImplementedError()` with your code, "
                 "run that cell, then run this check again.") from None
+        except _Stopped as stop:
+            raise AssertionError(f"{self.title}: {stop.describe(on)}") from None
         except Exception as error:  # the learner's code crashed: say on which input, keep the traceback
             extra = f"\nHint: {advice}" if advice else ""
             raise AssertionError(f"{self.title}: your code crashed on {on}:\n    {type(error).__name__}: "
                                  f"{error}{extra}\n(the traceback above shows the line)") from error
+        names = _argument_names(fn, len(args), list(kwargs))
+        for name, original, copy in zip(names, list(args) + list(kwargs.values()),
+                                        copies + list(kwcopies.values())):
+            if isinstance(original, torch.Tensor) and not _unchanged(original, copy):
+                self.fail(f"原地修改 (in-place change): your code changed its input `{name}` in place on {on}, "
+                          f"e.g. with `{name} /= ...`, `{name} -= ...`, `{name} += ...` or a method ending in _ "
+                          f"such as `{name}.masked_fill_(...)`; the caller's tensor is then different afterwards. "
+                          f"Make a new tensor instead: `{name} = {name} / ...`.")
+        return result
 
     def tensor(self, value, name: str, on: str, shape: Sequence[int], described: str,
                kind: str = "float", shape_hints: dict | None = None) -> torch.Tensor:
@@ -149,6 +186,9 @@ class _Check:
             return
         variants = list(variants)
         m_atol = max(atol, 1e-4) if match_atol is None else match_atol
+        if (isinstance(actual, torch.Tensor) and actual.dtype in _LOW_PRECISION
+                and isinstance(expected, torch.Tensor) and expected.dtype not in _LOW_PRECISION):
+            self._low_precision(actual, expected, name, on, variants)
         if actual.is_floating_point() and not torch.isfinite(actual).all() and torch.isfinite(expected).all():
             bad = "NaN" if torch.isnan(actual).any() else "inf"
             hint = _match(actual, variants, m_atol, rtol)
@@ -162,8 +202,164 @@ class _Check:
         self.fail(f"wrong {name} on {on} (largest difference {diff:.3g}); it matches none of the usual "
                   f"mistakes." + (f" Things to check: {fallback}" if fallback else ""))
 
+    def _low_precision(self, actual, expected, name, on, variants) -> None:
+        """A float16/bfloat16 result where float32 was expected: name the dtype, whatever else is wrong."""
+        fix = ("Compute in the inputs' dtype: remove the .half() / .to(torch.float16) / dtype=torch.float16 "
+               "(float16 keeps only about 3 significant digits).")
+        if actual.shape == expected.shape and _same(actual, expected, 2e-2, 2e-2):
+            self.fail(f"{name} has dtype {actual.dtype} on {on}, but the inputs are torch.float32 and so must the "
+                      f"result be; its numbers are right to {actual.dtype} precision. {fix}")
+        hint = _match(actual, variants, 2e-2, 2e-2)
+        self.fail(f"wrong {name} on {on}, and it has dtype {actual.dtype} where the inputs are torch.float32. {fix}"
+                  + (f"\nLikely mistake as well: {hint}" if hint else ""))
+
+    def expected(self, compute: Callable, what: str):
+        """Compute a reference value that uses the learner's own submodules; their errors are theirs to see."""
+        try:
+            return _time_limited(compute, TIME_LIMIT)
+        except _Stopped as stop:
+            raise AssertionError(f"{self.title}: {stop.describe(what)}") from None
+        except Exception as error:
+            raise AssertionError(f"{self.title}: {what} crashed:\n    {type(error).__name__}: {error}\n"
+                                 "(the traceback above shows the line)") from error
+
     def passed(self) -> None:
         print(f"✓ {self.title}: all checks passed")
+
+
+# ---------------------------------------------------------------------------------------------------
+# Running learner code safely: copies, time limits, runaway loops, internal errors.
+# ---------------------------------------------------------------------------------------------------
+
+def _copy(value):
+    """A tensor is cloned (so the learner's code cannot change the checker's own); anything else is passed as is."""
+    return value.detach().clone() if isinstance(value, torch.Tensor) else value
+
+
+def _unchanged(original: torch.Tensor, copy) -> bool:
+    return (isinstance(copy, torch.Tensor) and copy.shape == original.shape and copy.dtype == original.dtype
+            and bool(torch.equal(torch.nan_to_num(copy), torch.nan_to_num(original))))
+
+
+def _argument_names(fn, n_positional: int, keywords: list) -> list[str]:
+    """The learner's own parameter names for the arguments given (e.g. query, key), else "argument 1", ..."""
+    try:
+        target = fn.forward if isinstance(fn, nn.Module) else fn
+        params = [p.name for p in inspect.signature(target).parameters.values()
+                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    except (TypeError, ValueError):
+        params = []
+    names = [params[i] if i < len(params) else f"argument {i + 1}" for i in range(n_positional)]
+    return names + list(keywords)
+
+
+class _Stopped(BaseException):
+    """Raised inside the learner's code to stop it (BaseException: a learner's `except Exception` cannot swallow it)."""
+
+    def describe(self, on: str) -> str:
+        return self.args[0].format(on=on) if self.args else f"your code was stopped on {on}"
+
+
+class _TimeLimit(_Stopped):
+    seconds = TIME_LIMIT
+
+    def describe(self, on: str) -> str:
+        return (f"your code ran for more than {self.seconds:g} s on {on} and was stopped. A correct solution takes "
+                "a few milliseconds, so this is most likely an infinite loop: a `while` whose condition never "
+                "becomes False, or a loop that never reaches its `break` (its counter or list never changes).")
+
+
+def _time_limited(compute: Callable, seconds: float | None):
+    """Run `compute()`, stopping it after `seconds` with _TimeLimit.
+
+    A watchdog thread raises the exception inside this thread (CPython's PyThreadState_SetAsyncExc), which
+    works in Jupyter on Linux, macOS and Windows, in any thread, without touching signal handlers. It stops a
+    Python loop at its next step; a single long C call (one huge matmul) finishes first. Once the call is
+    over, a pending exception is cleared, so the kernel is left as it was.
+    """
+    set_async = getattr(getattr(ctypes, "pythonapi", None), "PyThreadState_SetAsyncExc", None)
+    if not seconds or set_async is None:                     # not CPython: no limit
+        return compute()
+    thread_id, lock, state = threading.get_ident(), threading.Lock(), {"inside": True, "fired": False}
+
+    class Stop(_TimeLimit):
+        pass
+    Stop.seconds = seconds
+
+    def fire():
+        with lock:
+            if state["inside"]:
+                state["fired"] = True
+                set_async(ctypes.c_ulong(thread_id), ctypes.py_object(Stop))
+    timer = threading.Timer(seconds, fire)
+    timer.daemon = True
+    try:
+        timer.start()
+        try:
+            return compute()
+        finally:
+            with lock:
+                state["inside"] = False
+            timer.cancel()
+            if state["fired"]:
+                set_async(ctypes.c_ulong(thread_id), None)     # clear it if it is still pending
+                raise Stop()
+    except _TimeLimit as stop:
+        if state["fired"]:
+            raise Stop() from None
+        raise stop
+
+
+class _Limited:
+    """Wraps a step function: at most `max_calls` calls, prefixes of at most `max_prefix` tokens, else _Stopped."""
+
+    def __init__(self, step_fn, max_calls: int, max_prefix: int, max_len: int):
+        self.step_fn, self.max_calls, self.max_prefix, self.max_len = step_fn, max_calls, max_prefix, max_len
+        self.count = 0
+
+    def __call__(self, prefix):
+        self.count += 1
+        length = len(prefix) if isinstance(prefix, (list, tuple)) else (
+            prefix.numel() if isinstance(prefix, torch.Tensor) else 0)
+        if self.count > self.max_calls or length > self.max_prefix:
+            what = (f"called step_fn {self.count} times" if self.count > self.max_calls
+                    else f"called step_fn with a prefix of {length} tokens")
+            raise _Stopped(f"your loop {what} on {{on}}, where max_len={self.max_len} allows at most "
+                           f"{self.max_len} generated tokens, and was stopped before it used up the memory. Likely "
+                           "mistake: the loop does not stop — it must end after max_len steps and when the chosen "
+                           "token is eos_id (check the loop's condition and its `break`).")
+        return self.step_fn(prefix)
+
+    def __getattr__(self, name):
+        return getattr(self.step_fn, name)
+
+
+_RUNNING: list = []
+THE_INPUTS = "the checker's inputs"
+
+
+def _checker(check):
+    """Turn any error a checker did not foresee into an AssertionError that says the learner's code caused it."""
+    @functools.wraps(check)
+    def run(*args, **kwargs):
+        depth = len(_RUNNING)
+        try:
+            return check(*args, **kwargs)
+        except AssertionError:
+            raise
+        except _Stopped as stop:
+            title = _RUNNING[depth].title if len(_RUNNING) > depth else check.__name__
+            raise AssertionError(f"{title}: {stop.describe(THE_INPUTS)}") from None
+        except Exception as error:
+            title = _RUNNING[depth].title if len(_RUNNING) > depth else check.__name__
+            raise AssertionError(
+                f"{title}: your code did something this check did not expect, and checking it failed with "
+                f"{type(error).__name__}: {error}\nCompare your class or function with what the exercise asks "
+                f"for (help({check.__name__}) lists the names and shapes it expects); the traceback above "
+                "shows where.") from error
+        finally:
+            del _RUNNING[depth:]
+    return run
 
 
 def _match(actual, variants, atol, rtol) -> str | None:
@@ -283,6 +479,7 @@ _MASK_HINTS = [
 ]
 
 
+@_checker
 def check_scaled_dot_product_attention(fn) -> None:
     """Check `fn(query, key, value, mask=None) -> (output, weights)`.
 
@@ -364,6 +561,7 @@ def check_scaled_dot_product_attention(fn) -> None:
     c.passed()
 
 
+@_checker
 def check_causal_mask(fn) -> None:
     """Check `fn(size) -> (size, size)` boolean tensor, True on and below the diagonal (t sees 0..t)."""
     c = _Check("因果掩码 (causal mask)")
@@ -426,6 +624,7 @@ def _pe(max_len: int, d_model: int, *, layout: str = "interleave", exponent: str
     raise ValueError(layout)
 
 
+@_checker
 def check_positional_encoding(fn) -> None:
     """Check `fn(max_len, d_model) -> (max_len, d_model)`.
 
@@ -485,6 +684,7 @@ def _shift(k: int, d_model: int, *, transpose: bool = False, pair_exponent: str 
     return M.T.contiguous() if transpose else M
 
 
+@_checker
 def check_shift_matrix(fn) -> None:
     """Check `fn(k, d_model) -> (d_model, d_model)` matrix M with PE[pos + k] = PE[pos] @ M for every pos."""
     c = _Check("位置编码的平移矩阵 (shift matrix of the positional encoding)")
@@ -532,6 +732,7 @@ def _split(x: torch.Tensor, h: int, how: str = "ok") -> torch.Tensor:
     raise ValueError(how)
 
 
+@_checker
 def check_split_heads(fn) -> None:
     """Check `fn(x, num_heads)`: `(B, T, d_model) -> (B, num_heads, T, d_k)`, head i = features i*d_k .. (i+1)*d_k."""
     c = _Check("多头注意力 (multi-head attention), splitting the heads")
@@ -579,6 +780,7 @@ def _mha(m, h: int, query, key, value, mask=None, *, split: str = "ok", merge: s
     return m.w_o(concat) if out_proj else concat
 
 
+@_checker
 def check_multi_head_attention(cls) -> None:
     """Check `cls(d_model, num_heads)` with nn.Linear `w_q, w_k, w_v, w_o` and `forward(query, key, value, mask=None)`.
 
@@ -590,8 +792,7 @@ def check_multi_head_attention(cls) -> None:
     d, h = 12, 3
     with _sandbox():
         m = c.call(cls, d, h, on=f"MultiHeadAttention(d_model={d}, num_heads={h})")
-        if not isinstance(m, nn.Module):
-            c.fail("your class must be an nn.Module subclass: class MultiHeadAttention(nn.Module).")
+        c.module(m, "class MultiHeadAttention(nn.Module).")
         for name in ("w_q", "w_k", "w_v", "w_o"):
             layer = getattr(m, name, None)
             if layer is None:
@@ -684,6 +885,7 @@ def _layer_norm(x, weight, bias, eps, *, dims=(-1,), unbiased: bool = False, eps
             "bias_first": lambda: (x_hat + bias) * weight, "weight_only": lambda: x_hat * weight}[affine]()
 
 
+@_checker
 def check_layer_norm(cls) -> None:
     """Check `cls(d_model, eps=1e-5)` with parameters `weight` (ones) and `bias` (zeros) of shape `(d_model,)`.
 
@@ -695,8 +897,7 @@ def check_layer_norm(cls) -> None:
     d = 8
     with _sandbox():
         norm = c.call(cls, d, on=f"LayerNorm(d_model={d})")
-        if not isinstance(norm, nn.Module):
-            c.fail("your class must be an nn.Module subclass: class LayerNorm(nn.Module).")
+        c.module(norm, "class LayerNorm(nn.Module).")
         params = dict(norm.named_parameters())
         for name, start, meaning in (("weight", 1.0, "γ starts as 'no scaling'"), ("bias", 0.0, "β starts as 'no shift'")):
             p = getattr(norm, name, None)
@@ -773,6 +974,7 @@ def check_layer_norm(cls) -> None:
     c.passed()
 
 
+@_checker
 def check_residual_connection(fn) -> None:
     """Check `fn(x, sublayer, norm, norm_first=False)`.
 
@@ -823,6 +1025,7 @@ def check_residual_connection(fn) -> None:
 # Lesson 05: the position-wise feed-forward network (位置感知前馈网络)
 # ---------------------------------------------------------------------------------------------------
 
+@_checker
 def check_feed_forward(cls) -> None:
     """Check `cls(d_model, d_ff)` with nn.Linear `linear1` (d_model -> d_ff), `linear2` (d_ff -> d_model), `forward(x)`.
 
@@ -833,8 +1036,7 @@ def check_feed_forward(cls) -> None:
     d, d_ff = 8, 32
     with _sandbox():
         ffn = c.call(cls, d, d_ff, on=f"PositionwiseFeedForward(d_model={d}, d_ff={d_ff})")
-        if not isinstance(ffn, nn.Module):
-            c.fail("your class must be an nn.Module subclass: class PositionwiseFeedForward(nn.Module).")
+        c.module(ffn, "class PositionwiseFeedForward(nn.Module).")
         for name, n_in, n_out, words in (("linear1", d, d_ff, "widens d_model -> d_ff"),
                                         ("linear2", d_ff, d, "narrows d_ff -> d_model")):
             layer = getattr(ffn, name, None)
@@ -867,6 +1069,7 @@ def check_feed_forward(cls) -> None:
     c.passed()
 
 
+@_checker
 def check_ffn_parameter_count(fn) -> None:
     """Check `fn(d_model, d_ff) -> int`: the number of trainable parameters of one FFN block (weights and biases)."""
     c = _Check("位置感知前馈网络的参数量 (FFN parameter count)")
@@ -905,8 +1108,27 @@ def _modules(c: _Check, layer, names: Sequence[str], example: str) -> None:
     for name in names:
         if not isinstance(getattr(layer, name, None), nn.Module):
             c.fail(f"expected an attribute `{name}` (an nn.Module); yours has none. {example}")
+        if name.endswith("attn") and isinstance(getattr(layer, name), nn.MultiheadAttention):
+            c.fail(f"`{name}` is torch's nn.MultiheadAttention, which returns a pair (output, weights) and reads "
+                   "a boolean mask the other way round (True = hidden); build it from the package instead: "
+                   f"self.{name} = MultiHeadAttention(d_model, num_heads), which returns one tensor and takes "
+                   "True = may attend.")
 
 
+def _probe(c: _Check, layer, name: str, args: tuple, shape, call: str) -> None:
+    """Call one submodule of the learner's layer as the layer should, and check it returns one tensor of `shape`."""
+    on = f"your layer's {call}, x of shape {_shape(args[0].shape)}"
+    out = c.call(getattr(layer, name), *args, on=on)
+    if not isinstance(out, torch.Tensor):
+        c.fail(f"{call} returned {type(out).__name__}"
+               + (f" of length {len(out)}" if isinstance(out, (tuple, list)) else "")
+               + f"; expected one tensor of shape (B, T, d_model) = {_shape(shape)}. Build `{name}` from the "
+                 "package's classes (lesson 03-05), which return a single tensor.")
+    if tuple(out.shape) != tuple(shape):
+        c.fail(f"{call} returned shape {_shape(out.shape)}; expected (B, T, d_model) = {_shape(shape)}.")
+
+
+@_checker
 def check_encoder_layer(cls) -> None:
     """Check `cls(d_model, num_heads, d_ff)` with `self_attn`, `feed_forward`, `norm1`, `norm2`; `forward(x, mask=None)`.
 
@@ -917,6 +1139,7 @@ def check_encoder_layer(cls) -> None:
     d, h, d_ff = 12, 3, 24
     with _sandbox():
         layer = c.call(cls, d, h, d_ff, on=f"EncoderLayer(d_model={d}, num_heads={h}, d_ff={d_ff})")
+        c.module(layer, "class EncoderLayer(nn.Module).")
         _modules(c, layer, ("self_attn", "feed_forward", "norm1", "norm2"),
                  "Build them in __init__ from the package: MultiHeadAttention, PositionwiseFeedForward, LayerNorm.")
         layer.eval()
@@ -925,6 +1148,9 @@ def check_encoder_layer(cls) -> None:
         x = _randn(2, 5, d, seed=62)
         mask = torch.ones(2, 1, 1, 5, dtype=torch.bool)
         mask[1, ..., 3:] = False                                  # the second sentence ends with two pads
+        _probe(c, layer, "self_attn", (x, x, x, mask), x.shape, "self_attn(x, x, x, mask)")
+        for name in ("feed_forward", "norm1", "norm2"):
+            _probe(c, layer, name, (x,), x.shape, f"{name}(x)")
 
         def post(x, mask):
             x = n1(x + sa(x, x, x, mask))
@@ -932,7 +1158,8 @@ def check_encoder_layer(cls) -> None:
         for m, on in ((None, f"x of shape {_shape(x.shape)}, no mask"),
                       (mask, f"x of shape {_shape(x.shape)} with a padding mask {_shape(mask.shape)}")):
             out = c.tensor(c.call(layer, x, m, on=on), "the output", on, x.shape, "(B, T, d_model)")
-            c.numbers(out, post(x, m), "output", on, [
+            expected = c.expected(lambda: post(x, m), "the reference built from your layer's own submodules")
+            c.numbers(out, expected, "output", on, [
                 ("编码器层 (encoder layer): your layer ignores the mask, so queries attend to padding; pass it on: "
                  "self.self_attn(x, x, x, mask).", lambda: post(x, None)),
                 ("编码器层 (encoder layer): you built Pre-LN, x + sublayer(norm(x)); this exercise asks for the "
@@ -951,6 +1178,7 @@ def check_encoder_layer(cls) -> None:
     c.passed()
 
 
+@_checker
 def check_decoder_layer(cls) -> None:
     """Check `cls(d_model, num_heads, d_ff)` with `self_attn`, `cross_attn`, `feed_forward`, `norm1`, `norm2`, `norm3`.
 
@@ -964,6 +1192,7 @@ def check_decoder_layer(cls) -> None:
     d, h, d_ff = 12, 3, 24
     with _sandbox():
         layer = c.call(cls, d, h, d_ff, on=f"DecoderLayer(d_model={d}, num_heads={h}, d_ff={d_ff})")
+        c.module(layer, "class DecoderLayer(nn.Module).")
         _modules(c, layer, ("self_attn", "cross_attn", "feed_forward", "norm1", "norm2", "norm3"),
                  "Build them in __init__ from the package: two MultiHeadAttention, a PositionwiseFeedForward, "
                  "three LayerNorm.")
@@ -979,6 +1208,11 @@ def check_decoder_layer(cls) -> None:
         tgt_mask = torch.ones(T, T, dtype=torch.bool).tril()
         memory_mask = torch.ones(2, 1, 1, S, dtype=torch.bool)
         memory_mask[1, ..., 4:] = False                                     # the second source ends with pads
+        _probe(c, layer, "self_attn", (x, x, x, tgt_mask), x.shape, "self_attn(x, x, x, tgt_mask)")
+        _probe(c, layer, "cross_attn", (x, memory, memory, memory_mask), x.shape,
+               "cross_attn(x, memory, memory, memory_mask)")
+        for name in ("feed_forward", "norm1", "norm2", "norm3"):
+            _probe(c, layer, name, (x,), x.shape, f"{name}(x)")
 
         def layer_of(x, tm, mm, *, pre=False, cross=None, order="sc", norms=(None, None, None), res=(1, 1, 1)):
             a, b, f = norms[0] or n1, norms[1] or n2, norms[2] or n3
@@ -1001,7 +1235,8 @@ def check_decoder_layer(cls) -> None:
                 tuple(memory.shape): "交叉注意力 (cross-attention): the queries come from the decoder (x), the keys "
                                      "and values from the encoder's output: cross_attn(x, memory, memory, memory_mask).",
             })
-            c.numbers(out, layer_of(x, tm, mm), "output", on, [
+            expected = c.expected(lambda: layer_of(x, tm, mm), "the reference built from your layer's own submodules")
+            c.numbers(out, expected, "output", on, [
                 ("交叉注意力 (cross-attention) ignores the encoder: you attend over x again; keys and values come from "
                  "memory: self.cross_attn(x, memory, memory, memory_mask).",
                  lambda: layer_of(x, tm, mm, cross=lambda y: ca(y, y, y, tm))),
@@ -1071,6 +1306,7 @@ def _smoothed_ce(logits, target, eps, pad_id, *, spread: str = "all", ignore: st
     return loss.sum() if reduce == "sum" else loss.mean()     # pads counted like real tokens
 
 
+@_checker
 def check_label_smoothing_loss(fn) -> None:
     """Check `fn(logits, target, smoothing, pad_id) -> scalar`.
 
@@ -1242,6 +1478,7 @@ _GREEDY_HINTS = [
 ]
 
 
+@_checker
 def check_greedy_decode(fn) -> None:
     """Check `fn(step_fn, bos_id, eos_id, max_len) -> list[int]`.
 
@@ -1261,7 +1498,8 @@ def check_greedy_decode(fn) -> None:
         ]
         for on, make, max_len in cases:
             lm = make()
-            result = _tokens_of(c, c.call(fn, lm, bos, eos, max_len, on=on), on)
+            limited = _Limited(lm, max_calls=4 * max_len + 20, max_prefix=max_len + 5, max_len=max_len)
+            result = _tokens_of(c, c.call(fn, limited, bos, eos, max_len, on=on), on)
             _check_prefixes(c, lm, on)
             expected = _greedy(make(), bos, eos, max_len)
             if result != expected:
@@ -1275,7 +1513,8 @@ def check_greedy_decode(fn) -> None:
         from .decoding import greedy_decode
         max_len = 8
         on = f"a small (untrained) transformer_lesson.Transformer, source {src[0].tolist()}, max_len={max_len}"
-        result = _tokens_of(c, c.call(fn, step_fn, bos, eos, max_len, on=on), on)
+        limited = _Limited(step_fn, max_calls=4 * max_len + 20, max_prefix=max_len + 5, max_len=max_len)
+        result = _tokens_of(c, c.call(fn, limited, bos, eos, max_len, on=on), on)
         expected = greedy_decode(model, src, max_len=max_len, bos_id=bos, eos_id=eos)[0].tokens
         if result != expected:
             c.fail(f"on {on} you got {result}, but transformer_lesson.greedy_decode gives {expected}.")
@@ -1410,6 +1649,7 @@ _BEAM_HINTS = [
 ]
 
 
+@_checker
 def check_beam_search(fn) -> None:
     """Check `fn(step_fn, bos_id, eos_id, max_len, beam_size, alpha) -> list[int]`, the best sentence found.
 
@@ -1425,7 +1665,9 @@ def check_beam_search(fn) -> None:
         for on, lm, kw in _beam_cases(bos, eos):
             lm.calls = []
             args = (lm, bos, eos, kw["max_len"], kw["beam_size"], kw["alpha"])
-            result = _tokens_of(c, c.call(fn, *args, on=on), on)
+            limited = _Limited(lm, max_calls=20 * (kw["max_len"] + 2) * kw["beam_size"] + 100,
+                               max_prefix=kw["max_len"] + 5, max_len=kw["max_len"])
+            result = _tokens_of(c, c.call(fn, limited, *args[1:], on=on), on)
             _check_prefixes(c, lm, on)
             expected = _beam(*args)
             if result == expected:
