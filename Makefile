@@ -2,6 +2,7 @@
 #   make lab    create .venv if missing, install what is missing, open the course in JupyterLab
 #   make test   the same install (with the test extra), then the whole test suite
 #   make bench  is code written from scratch slow? (the course's modules against PyTorch's)
+#   make test-portability   stored outputs and claim tests under several CPU profiles (run before a submission)
 #
 # Overrides:  make lab TORCH_INDEX=https://download.pytorch.org/whl/cu128   (CUDA build, Linux)
 #             make lab TORCH='torch==2.9.1'    PYTHON=python3.12    PORT=8889
@@ -32,11 +33,12 @@ START := $(shell date +%s)
 STAMP_LAB  := $(VENV)/.installed-lab
 STAMP_TEST := $(VENV)/.installed-test
 
-.PHONY: help lab test bench bench-training bench-notebooks install install-test torch notebook notebooks exercises
+.PHONY: help lab test test-portability bench bench-training bench-notebooks install install-test torch notebook notebooks exercises
 
 help:
 	@echo "make lab    open the course in JupyterLab (creates .venv and installs on first run)"
 	@echo "make test   run all tests (same install, plus the test extra)"
+	@echo "make test-portability  nbval and the claim tests under several CPU profiles (slower; CI runs it)"
 	@echo "make bench  python -m transformer_lesson.bench (from-scratch modules vs PyTorch's)"
 	@echo "make bench-training  training time to 98% held-out accuracy vs nn.Transformer"
 	@echo "make bench-notebooks  execution time of each lesson and its widgets' redraw times"
@@ -93,6 +95,13 @@ test: $(STAMP_TEST)
 	echo "make test: total wall time $$(( $$(date +%s) - $(START) )) s"; \
 	exit $$status
 
+# A learner's CPU is not ours: nbval over every notebook and solution, and tests/test_claims.py, each
+# under several CPU profiles (PyTorch's vector kernels, MKL's code path, thread count); see the tool.
+#   make test-portability PROFILES=native,avx2-1thread
+PROFILES ?=
+test-portability: $(STAMP_TEST)
+	$(BIN)/python tools/portability.py $(if $(PROFILES),--profiles $(PROFILES))
+
 bench: $(STAMP_LAB)
 	$(BIN)/python -m transformer_lesson.bench
 
@@ -113,8 +122,12 @@ exercises: $(STAMP_TEST)
 #   make notebook NB=notebooks/01_self_attention.ipynb
 EXECUTE := $(BIN)/jupyter nbconvert --to notebook --execute --inplace \
 	--ExecutePreprocessor.timeout=600 --ExecutePreprocessor.record_timing=False
+# tools/clean_notebooks.py then drops the per-cell execution timestamps, so a re-run changes the diff
+# only where an output changed.
 notebook: $(STAMP_TEST)
 	$(EXECUTE) $(NB)
+	$(BIN)/python tools/clean_notebooks.py $(NB)
 
 notebooks: $(STAMP_TEST)
 	$(EXECUTE) notebooks/*.ipynb solutions/*.ipynb
+	$(BIN)/python tools/clean_notebooks.py notebooks/*.ipynb solutions/*.ipynb

@@ -1,0 +1,154 @@
+"""Run the course's stored outputs and its claim tests under several CPU profiles (`make test-portability`).
+
+A stored notebook output is a promise to every learner's machine, and a learner's CPU is not ours:
+other vector units, another BLAS code path, another thread count change the last bits of every matmul,
+and a few hundred training steps turn those bits into different trained weights. This machine cannot
+be an Apple laptop, but it can run the same code down several of the paths PyTorch and MKL choose
+between on other x86 machines:
+
+- ``ATEN_CPU_CAPABILITY``: PyTorch's own vector kernels (default = no SIMD, avx2, avx512);
+- ``MKL_ENABLE_INSTRUCTIONS`` / ``MKL_CBWR``: the code path of MKL's matmuls (BLAS);
+- ``ONEDNN_MAX_CPU_ISA``: the code path of oneDNN, which PyTorch uses for some layers;
+- the thread count (``torch.set_num_threads``, set by a ``sitecustomize`` module this script puts on
+  ``PYTHONPATH``, because PyTorch caps ``OMP_NUM_THREADS`` at the number of cores): how reductions are
+  split between threads.
+
+Each profile runs, in a fresh process with those variables set before torch is imported:
+nbval over every lesson and solution notebook, and the claim tests (``tests/test_claims.py``: every
+claim about a trained or random experiment, over many seeds). The profiles are proxies for other
+machines, not the target: an output tuned until it passes them has missed the point.
+
+Usage: python tools/portability.py [--profiles NAME,...] [--jobs N] [--only nbval|claims]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def cpu_flags() -> set[str]:
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return set()
+    match = re.search(r"^flags\s*:(.*)$", text, re.M)
+    return set(match.group(1).split()) if match else set()
+
+
+def profiles() -> dict[str, dict[str, str]]:
+    """Name -> environment. Only profiles this CPU can run (avx512 needs the instructions)."""
+    flags = cpu_flags()
+    table = {
+        # what this machine does by itself (PyTorch and MKL pick the best path; default threads)
+        "native": {},
+        # no SIMD in PyTorch's kernels, MKL's conditional-reproducibility mode, 4 threads
+        "scalar-4threads": {"ATEN_CPU_CAPABILITY": "default", "MKL_CBWR": "COMPATIBLE",
+                            "ONEDNN_MAX_CPU_ISA": "SSE41", "THREADS": "4"},
+        # a common laptop: AVX2 everywhere, 1 thread
+        "avx2-1thread": {"ATEN_CPU_CAPABILITY": "avx2", "MKL_ENABLE_INSTRUCTIONS": "AVX2",
+                         "ONEDNN_MAX_CPU_ISA": "AVX2", "THREADS": "1"},
+    }
+    if "avx512f" in flags:
+        # a server or workstation CPU: AVX-512 everywhere, 2 threads
+        table["avx512-2threads"] = {"ATEN_CPU_CAPABILITY": "avx512", "MKL_ENABLE_INSTRUCTIONS": "AVX512",
+                                    "ONEDNN_MAX_CPU_ISA": "AVX512_CORE", "THREADS": "2"}
+    if "avx2" in flags:
+        # AVX2 in PyTorch but MKL's AVX-only path, 3 threads (another BLAS route on the same machine)
+        table["avx2-mkl-avx-3threads"] = {"ATEN_CPU_CAPABILITY": "avx2", "MKL_ENABLE_INSTRUCTIONS": "AVX",
+                                          "MKL_CBWR": "AVX", "THREADS": "3"}
+    return table
+
+
+SITECUSTOMIZE = """\
+# Written by tools/portability.py: set PyTorch's thread count in every Python process of a profile
+# (test runners and notebook kernels alike), since PyTorch caps OMP_NUM_THREADS at the number of cores.
+import os
+if os.environ.get("PORTABILITY_THREADS"):
+    import torch
+    torch.set_num_threads(int(os.environ["PORTABILITY_THREADS"]))
+"""
+
+PROBE = ("import torch; print(torch.backends.cpu.get_cpu_capability(), torch.get_num_threads(), "
+         "torch.__version__)")
+
+
+def run_profile(name: str, env_changes: dict[str, str], parts: list[str], hook_dir: Path) -> dict:
+    env = dict(os.environ)
+    env.update({k: v for k, v in env_changes.items() if k != "THREADS"})
+    if "THREADS" in env_changes:
+        env["OMP_NUM_THREADS"] = env["MKL_NUM_THREADS"] = env["PORTABILITY_THREADS"] = env_changes["THREADS"]
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(hook_dir), env.get("PYTHONPATH")]))
+    python = sys.executable
+    probe = subprocess.run([python, "-c", PROBE], env=env, capture_output=True, text=True)
+    result = {"name": name, "env": env_changes, "probe": probe.stdout.strip() or probe.stderr.strip()[-200:],
+              "parts": {}}
+    logs = ROOT / "tests" / "artifacts" / "portability"
+    logs.mkdir(parents=True, exist_ok=True)
+    for part in parts:
+        if part == "nbval":
+            dirs = [d for d in ("notebooks", "solutions") if any((ROOT / d).glob("*.ipynb"))]
+            cmd = [python, "-m", "pytest", "-p", "no:cacheprovider", "--nbval", "--nbval-current-env",
+                   "--nbval-sanitize-with", "tests/nbval_sanitize.cfg", "-q", *dirs]
+        else:
+            cmd = [python, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-s", "tests/test_claims.py"]
+        start = time.time()
+        proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
+        seconds = time.time() - start
+        log = logs / f"{name}-{part}.log"
+        log.write_text(proc.stdout + proc.stderr)
+        summary = [line for line in proc.stdout.splitlines() if re.search(r"\d+ (passed|failed|error)", line)]
+        result["parts"][part] = {"rc": proc.returncode, "seconds": seconds,
+                                 "summary": summary[-1].strip("= ") if summary else "(no summary)",
+                                 "log": str(log.relative_to(ROOT))}
+        print(f"[{name}] {part}: {result['parts'][part]['summary']} in {seconds:.0f} s  (log {log.relative_to(ROOT)})",
+              flush=True)
+    return result
+
+
+def main(argv=None) -> int:
+    table = profiles()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--profiles", default=",".join(table),
+                        help=f"comma-separated, from: {', '.join(table)} (default: all)")
+    parser.add_argument("--jobs", type=int, default=2, help="profiles run at once (default 2)")
+    parser.add_argument("--only", choices=("nbval", "claims"), help="run only one part")
+    args = parser.parse_args(argv)
+    names = [n.strip() for n in args.profiles.split(",") if n.strip()]
+    unknown = [n for n in names if n not in table]
+    if unknown:
+        parser.error(f"unknown profile(s) {unknown}; this CPU can run: {', '.join(table)}")
+    parts = [args.only] if args.only else ["nbval", "claims"]
+    start = time.time()
+    with tempfile.TemporaryDirectory(prefix="portability-") as hook_dir, \
+            ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        (Path(hook_dir) / "sitecustomize.py").write_text(SITECUSTOMIZE)
+        results = list(pool.map(lambda n: run_profile(n, table[n], parts, Path(hook_dir)), names))
+    print()
+    print(f"{'profile':24} {'torch sees (capability, threads, version)':44} " +
+          " ".join(f"{p:>36}" for p in parts))
+    failed = 0
+    for r in results:
+        cells = []
+        for p in parts:
+            part = r["parts"][p]
+            ok = part["rc"] == 0
+            failed += not ok
+            cells.append(f"{('OK ' if ok else 'FAIL ') + part['summary']:>36}")
+        print(f"{r['name']:24} {r['probe']:44} " + " ".join(cells))
+    for r in results:
+        print(f"  {r['name']}: {' '.join(f'{k}={v}' for k, v in r['env'].items()) or '(environment unchanged)'}")
+    print(f"portability: {len(results)} profiles, {failed} failing part(s), {time.time() - start:.0f} s")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
