@@ -19,6 +19,7 @@ claim about a trained or random experiment, over many seeds). The profiles are p
 machines, not the target: an output tuned until it passes them has missed the point.
 
 Usage: python tools/portability.py [--profiles NAME,...] [--jobs N] [--only nbval|claims]
+       python tools/portability.py --describe     (what this machine is: paste it into a mismatch report)
 """
 from __future__ import annotations
 
@@ -114,6 +115,18 @@ def run_profile(name: str, env_changes: dict[str, str], parts: list[str], hook_d
     return result
 
 
+DESCRIBE = """\
+import platform, sys
+import numpy, torch
+print("platform:", platform.platform(), "|", platform.machine(), "|", platform.processor() or "?")
+print("python:", sys.version.split()[0], "| numpy:", numpy.__version__, "| torch:", torch.__version__)
+print("torch CPU capability:", torch.backends.cpu.get_cpu_capability(), "| threads:", torch.get_num_threads(),
+      "| MKL:", torch.backends.mkl.is_available(), "| oneDNN:", torch.backends.mkldnn.is_available())
+blas = [line.strip() for line in torch.__config__.show().splitlines() if "BLAS_INFO" in line or "Math Kernel" in line]
+print("BLAS:", blas[0][:120] if blas else "?")
+"""
+
+
 def main(argv=None) -> int:
     table = profiles()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -121,7 +134,10 @@ def main(argv=None) -> int:
                         help=f"comma-separated, from: {', '.join(table)} (default: all)")
     parser.add_argument("--jobs", type=int, default=2, help="profiles run at once (default 2)")
     parser.add_argument("--only", choices=("nbval", "claims"), help="run only one part")
+    parser.add_argument("--describe", action="store_true", help="print what this machine is, and stop")
     args = parser.parse_args(argv)
+    if args.describe:
+        return subprocess.run([sys.executable, "-c", DESCRIBE]).returncode
     names = [n.strip() for n in args.profiles.split(",") if n.strip()]
     unknown = [n for n in names if n not in table]
     if unknown:
