@@ -7,7 +7,10 @@ in tests/test_claims.py). `make test-portability` runs nbval itself under severa
 """
 from __future__ import annotations
 
+import importlib.util
+import json
 import re
+import uuid
 from pathlib import Path
 
 import nbformat
@@ -100,3 +103,143 @@ def test_the_checks_above_can_fail():
     shown = nbformat.v4.new_code_cell("print(weights.sum(-1))")
     shown.outputs = [nbformat.v4.new_output("stream", text="tensor([1., 1., 1.])\n")]
     assert EXACT_ONES.search(_printed_text(shown))
+
+
+# ---- stable widget ids: tools/clean_notebooks.py -------------------------------------------------------
+
+def _load_cleaner():
+    spec = importlib.util.spec_from_file_location("clean_notebooks", ROOT / "tools" / "clean_notebooks.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+cleaner = _load_cleaner()
+STATE = "application/vnd.jupyter.widget-state+json"
+IDS = re.compile(r"(?<![0-9a-f])[0-9a-f]{32}(?![0-9a-f])")
+
+
+def _view_ids(nb) -> list[str]:
+    return [out["data"][WIDGET_VIEW]["model_id"] for cell in nb.cells if cell.cell_type == "code"
+            for out in cell.outputs if WIDGET_VIEW in out.get("data", {})]
+
+
+def _references(model) -> list[str]:
+    return re.findall(r'"IPY_MODEL_([^"]*)"', json.dumps(model))
+
+
+@pytest.mark.parametrize("path", EXECUTED, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_every_widget_view_and_reference_is_in_the_stored_state(path):
+    """JupyterLab draws a saved widget from the notebook's widget state: every id must resolve there."""
+    nb = nbformat.read(path, as_version=4)
+    state = cleaner.widget_state(nb)
+    missing = [m for m in _view_ids(nb) if m not in state]
+    assert not missing, f"{path.name}: widget views {missing} have no saved state"
+    dangling = {m: r for m, model in state.items() for r in _references(model) if r not in state}
+    assert not dangling, f"{path.name}: models refer to ids with no saved state: {dangling}"
+    if _view_ids(nb):
+        assert nb.metadata.widgets[STATE]["version_major"] == 2
+
+
+@pytest.mark.parametrize("path", EXECUTED, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_widget_ids_are_the_deterministic_ones(path):
+    """Ids are widget_id(notebook, 1..n) in order of first appearance, never a run's random uuid4."""
+    nb = nbformat.read(path, as_version=4)
+    order = cleaner.widget_order(nb)
+    expected = [cleaner.widget_id(path.name, n) for n in range(1, len(order) + 1)]
+    assert order == expected, (f"{path.name} stores random widget ids; run "
+                               f"`python tools/clean_notebooks.py {path.relative_to(ROOT)}` (make notebook does)")
+    assert set(IDS.findall(json.dumps(nb.metadata.get("widgets", {})))) <= set(expected)
+
+
+@pytest.mark.parametrize("path", EXECUTED, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_notebooks_are_stored_as_the_cleaner_leaves_them(path):
+    """Cleaning a stored notebook changes nothing: no timestamps, stable ids, keys sorted as nbformat writes."""
+    text = path.read_text(encoding="utf-8")
+    assert cleaner.cleaned(text, path.name) == text, (
+        f"{path.name} is not in its cleaned form; run `python tools/clean_notebooks.py {path.relative_to(ROOT)}`")
+
+
+@pytest.mark.parametrize("path", [p for p in EXECUTED if _view_ids(nbformat.read(p, as_version=4))],
+                         ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_a_rerun_with_new_random_ids_stores_the_same_file(path):
+    """What a re-execution does to the ids (fresh uuid4s for every model) is undone by the cleaner."""
+    text = path.read_text(encoding="utf-8")
+    fresh = {old: uuid.uuid4().hex for old in set(IDS.findall(text))}
+    rerun = IDS.sub(lambda m: fresh[m.group()], text)
+    assert rerun != text
+    assert cleaner.cleaned(rerun, path.name) == text
+
+
+def _widget_notebook(slider_id="a" * 32, box_id="b" * 32, layout_id="c" * 32):
+    """A notebook with two cells: a Box (with a Layout) holding a slider, then the slider shown alone."""
+    def model(name, module, state):
+        return {"model_module": module, "model_module_version": "2.0.0", "model_name": name, "state": state}
+
+    def view(model_id):
+        return nbformat.v4.new_output("display_data", data={
+            WIDGET_VIEW: {"model_id": model_id, "version_major": 2, "version_minor": 0}, "text/plain": "Box()"})
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("box", id="box"), nbformat.v4.new_code_cell("slider", id="slider")]
+    nb.cells[0].outputs = [view(box_id)]
+    nb.cells[1].outputs = [view(slider_id)]
+    nb.cells[0].metadata["execution"] = {"iopub.status.busy": "2025-01-01T00:00:00.000000Z"}
+    nb.metadata["widgets"] = {STATE: {"version_major": 2, "version_minor": 0, "state": {
+        slider_id: model("IntSliderModel", "@jupyter-widgets/controls", {"value": 3, "layout": f"IPY_MODEL_{layout_id}"}),
+        box_id: model("BoxModel", "@jupyter-widgets/controls",
+                      {"children": [f"IPY_MODEL_{slider_id}"], "layout": f"IPY_MODEL_{layout_id}"}),
+        layout_id: model("LayoutModel", "@jupyter-widgets/base", {"width": "50%"}),
+    }}}
+    return nb
+
+
+def test_the_cleaner_gives_two_widgets_that_refer_to_each_other_consistent_ids(tmp_path):
+    path = tmp_path / "tiny.ipynb"
+    nbformat.write(_widget_notebook(), path)
+    assert cleaner.clean(path)
+    nb = nbformat.read(path, as_version=4)
+    nbformat.validate(nb)
+    box, slider, layout = (cleaner.widget_id("tiny.ipynb", n) for n in (1, 2, 3))  # box first: first shown
+    assert _view_ids(nb) == [box, slider]
+    state = cleaner.widget_state(nb)
+    assert list(state) == sorted(state) == [box, slider, layout]
+    assert state[box]["model_name"] == "BoxModel" and state[box]["state"]["children"] == [f"IPY_MODEL_{slider}"]
+    assert state[box]["state"]["layout"] == state[slider]["state"]["layout"] == f"IPY_MODEL_{layout}"
+    assert state[slider]["state"]["value"] == 3
+    assert "execution" not in nb.cells[0].metadata
+    assert not ({"a" * 32, "b" * 32, "c" * 32} & set(IDS.findall(path.read_text(encoding="utf-8"))))
+    text = path.read_text(encoding="utf-8")
+    assert not cleaner.clean(path) and path.read_text(encoding="utf-8") == text  # idempotent
+
+
+def test_the_cleaner_ids_do_not_depend_on_the_random_ones(tmp_path):
+    first, second = tmp_path / "a" / "tiny.ipynb", tmp_path / "b" / "tiny.ipynb"
+    first.parent.mkdir(), second.parent.mkdir()
+    nbformat.write(_widget_notebook(), first)
+    nbformat.write(_widget_notebook("1" * 32, "9" * 32, "5" * 32), second)
+    cleaner.clean(first), cleaner.clean(second)
+    assert first.read_text(encoding="utf-8") == second.read_text(encoding="utf-8")
+
+
+def test_the_cleaner_numbers_a_model_no_view_shows_and_sorts_keys(tmp_path):
+    nb = _widget_notebook()
+    cleaner.widget_state(nb)["d" * 32] = {"model_module": "@jupyter-widgets/base", "model_module_version": "2.0.0",
+                                          "model_name": "LayoutModel", "state": {"width": "10%"}}
+    path = tmp_path / "tiny.ipynb"
+    path.write_text(json.dumps(nb, indent=2), encoding="utf-8")  # keys unsorted, as another tool may save
+    assert cleaner.clean(path)
+    text = path.read_text(encoding="utf-8")
+    assert text == json.dumps(json.loads(text), indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+    state = cleaner.widget_state(nbformat.reads(text, as_version=4))
+    assert state[cleaner.widget_id("tiny.ipynb", 4)]["state"] == {"width": "10%"}
+
+
+def test_the_widget_checks_above_can_fail(tmp_path):
+    nb = _widget_notebook()
+    assert cleaner.widget_order(nb) != [cleaner.widget_id("tiny.ipynb", n) for n in (1, 2, 3)]
+    del cleaner.widget_state(nb)["c" * 32]
+    assert [r for model in cleaner.widget_state(nb).values() for r in _references(model)
+            if r not in cleaner.widget_state(nb)]
+    text = nbformat.writes(_widget_notebook()) + "\n"
+    assert cleaner.cleaned(text, "tiny.ipynb") != text
