@@ -122,7 +122,7 @@ def test_a_full_disk_leaves_the_earlier_file_and_no_temporary_file(tiny, tmp_pat
     def full(fd):
         raise OSError(errno.ENOSPC, "No space left on device")
     monkeypatch.setattr(_files.os, "fsync", full)
-    with pytest.raises(OSError, match="the disk is full; nothing was written there"):
+    with pytest.raises(OSError, match="the disk is full; nothing was written"):
         tiny.save(path)
     assert path.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m.pt"]

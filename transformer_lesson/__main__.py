@@ -121,7 +121,7 @@ def get_translator(path: Path | None, retrain: bool, seed: int, quiet: bool):
         try:
             translator.save(path)
         except OSError as error:
-            _say(f"warning: the model was not cached ({error}); the next run will train it again", quiet=False)
+            _say(f"warning: the model was not cached: {error}; the next run will train it again", quiet=False)
     return translator
 
 

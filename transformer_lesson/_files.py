@@ -40,6 +40,8 @@ def why_not_written(error: BaseException, path: Path) -> str:
         return f"no permission to write in {path.parent}"
     if code == errno.EDQUOT:
         return "the disk quota is used up"
+    if isinstance(error, OSError) and error.strerror:
+        return error.strerror if code in (errno.EISDIR, errno.ENOTDIR) else f"{error.strerror} ({type(error).__name__})"
     text = str(error).strip().splitlines()
     return f"{type(error).__name__}: {text[0][:200]}" if text else type(error).__name__
 

@@ -382,8 +382,10 @@ class Translator:
         try:
             return atomic_write(path, buffer.getvalue())
         except OSError as error:
-            raise OSError(error.errno, f"could not save the translator to {path}: {why_not_written(error, Path(path))}; "
-                          "nothing was written there (an earlier file is unchanged)") from error
+            failure = OSError(f"could not save the translator to {path}: {why_not_written(error, Path(path))}; "
+                              "nothing was written (an earlier file there is unchanged)")
+            failure.errno = error.errno
+            raise failure from error
 
     @classmethod
     def load(cls, path: str | PathLike) -> "Translator":
