@@ -10,3 +10,21 @@ def chinese_font():
     """The figures show Chinese tokens: draw them with the course's CJK font, as the notebooks do."""
     with matplotlib.rc_context({"font.sans-serif": [cjk_font_name(), "DejaVu Sans"]}):
         yield
+
+
+# ---- the claim rate table (tests/test_claims.py) ---------------------------------------------------------
+CLAIM_ROWS = pytest.StashKey[list]()
+
+
+@pytest.fixture(scope="session")
+def claim_table(request):
+    """Lines `claim <id>: ... rate=...` that tests/test_claims.py records; printed again at the end of the run."""
+    return request.config.stash.setdefault(CLAIM_ROWS, [])
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    rows = config.stash.get(CLAIM_ROWS, [])
+    if rows:
+        terminalreporter.section("claims: the rate at which each holds over seeds")
+        for row in rows:
+            terminalreporter.write_line(row)
