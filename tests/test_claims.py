@@ -114,7 +114,8 @@ def test_C6_trained_heads_split_the_work_and_sharpen(claim_table, offset_heads):
 def test_wrong_split_still_trains(claim_table):
     """03 cell 33: the wrong split's loss halves too, its output differs, its first output never sees the last word."""
     def ok(r):
-        return (r["wrong_losses"][-1] < 0.5 * r["wrong_losses"][0] and r["same_weights_difference"] > 1e-2
+        return (r["wrong_losses"][-1] < 0.5 * r["wrong_losses"][0] and r["right_losses"][-1] < 0.5 * r["right_losses"][0]
+                and r["same_weights_difference"] > 1e-2
                 and r["wrong_first_sees_last"] == 0.0 and r["right_first_sees_last"] > 1e-2)
     holds(claim_table, "L03-wrong-split", "view without transpose: loss still halves, output differs, blind to last",
           {s: ok(experiments.wrong_split_still_trains(steps=100, seed=s)) for s in range(20)})

@@ -80,22 +80,7 @@ def test_offset_profile_finds_a_previous_word_pattern():
     assert experiments.dominant_offsets(previous[None]) == [(-1, pytest.approx(0.8))]
 
 
-@pytest.fixture(scope="module")
-def offset_heads():
-    return experiments.train_offset_heads(seed=0)
-
-
-def test_trained_heads_specialise_in_different_offsets(offset_heads):
-    offsets = [offset for offset, _ in offset_heads["head_offsets"]]
-    assert sorted(offsets) == [-2, -1, 1, 2]                         # four heads, four different jobs
-    assert offset_heads["accuracy"] > 0.95
-    assert offset_heads["final_loss"] < 0.1 * offset_heads["first_loss"]
-
-
-def test_heads_are_sharper_after_training_than_at_initialisation(offset_heads):
-    before = [w for _, w in experiments.dominant_offsets(offset_heads["untrained_weights"])]
-    after = [w for _, w in offset_heads["head_offsets"]]
-    assert max(before) < 0.3 < min(after)
+# Heads specialise (C6) over 12 seeds: tests/test_claims.py::test_C6_trained_heads_split_the_work_and_sharpen.
 
 
 def test_train_offset_heads_rejects_words_outside_its_vocabulary():

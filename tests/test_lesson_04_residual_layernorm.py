@@ -1,5 +1,5 @@
 """Lesson 04: LayerNorm from scratch, residual connections keep gradients alive (C7), and what LayerNorm and
-its placement do for training (C8). The training claims are checked over seeds 0-2, the notebook uses seed 0."""
+its placement do for training (C8). The claims over many seeds are in tests/test_claims.py."""
 import math
 
 import pytest
@@ -8,7 +8,6 @@ from torch import nn
 
 from transformer_lesson import LayerNorm, experiments, plots, widgets
 
-SEEDS = (0, 1, 2)
 
 
 pytestmark = pytest.mark.usefixtures("chinese_font")  # tests/conftest.py
@@ -64,17 +63,7 @@ def test_eps_damps_layer_norm_when_the_variance_is_comparable_to_it():
 
 # ---- C7: residual connections keep gradients alive -------------------------------------------------------
 
-@pytest.mark.parametrize("seed", SEEDS)
-def test_without_residuals_the_first_layers_gradient_vanishes_at_depth_32(seed):
-    flow = experiments.gradient_flow(32, seed=seed)
-    assert flow["plain_first_over_last"] < 1e-4
-
-
-@pytest.mark.parametrize("seed", SEEDS)
-def test_with_residuals_every_layer_of_a_32_layer_stack_gets_a_gradient_within_a_small_factor(seed):
-    flow = experiments.gradient_flow(32, seed=seed)
-    assert flow["residual_spread"] < 5
-    assert len(flow["plain"]) == len(flow["residual"]) == 32
+# The depth-32 claims over 30 seeds: tests/test_claims.py::test_C7_residuals_keep_gradients_alive.
 
 
 def test_the_plain_stacks_gradient_ratio_shrinks_with_depth_and_the_residual_one_does_not():
@@ -93,39 +82,7 @@ def test_gradient_norms_per_layer_is_seeded_and_leaves_the_global_random_state_a
 
 
 # ---- C8: LayerNorm and its placement in training --------------------------------------------------------
-
-@pytest.fixture(scope="module")
-def runs():
-    """The notebook's runs for seeds 0-2: {(norm, depth, warmup, seed): final loss}."""
-    out = {}
-    for seed in SEEDS:
-        for norm, depth, warmup in (("none", 4, 0), ("pre", 4, 0), ("post", 4, 0), ("post", 4, 30),
-                                    ("pre", 1, 0), ("post", 1, 0)):
-            out[norm, depth, warmup, seed] = experiments.train_tiny_encoder(norm, depth, warmup=warmup,
-                                                                            seed=seed)["final_loss"]
-    return out
-
-
-@pytest.mark.parametrize("seed", SEEDS)
-def test_with_layer_norm_the_tiny_encoder_ends_at_less_than_half_the_loss_without(runs, seed):
-    assert runs["pre", 4, 0, seed] < 0.5 * runs["none", 4, 0, seed]
-
-
-@pytest.mark.parametrize("seed", SEEDS)
-def test_at_one_layer_post_ln_and_pre_ln_both_train(runs, seed):
-    assert runs["post", 1, 0, seed] < 0.3 and runs["pre", 1, 0, seed] < 0.3
-
-
-@pytest.mark.parametrize("seed", SEEDS)
-def test_at_four_layers_without_warmup_post_ln_stalls_while_pre_ln_trains(runs, seed):
-    assert runs["post", 4, 0, seed] > 1.0
-    assert runs["post", 4, 0, seed] > 5 * runs["pre", 4, 0, seed]
-
-
-@pytest.mark.parametrize("seed", SEEDS)
-def test_warmup_lets_post_ln_train_at_four_layers(runs, seed):
-    assert runs["post", 4, 30, seed] < 0.5 * runs["post", 4, 0, seed]
-
+# The claims over 12 seeds: tests/test_claims.py::test_C8_layer_norm_and_its_placement.
 
 def test_train_tiny_encoder_is_deterministic_and_leaves_the_global_random_state_alone():
     torch.manual_seed(7)
