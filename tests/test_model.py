@@ -124,3 +124,18 @@ def test_stacks_have_a_final_norm_only_for_pre_ln_by_default():
     assert Encoder(2, 8, 2, 16).norm is None
     assert Encoder(2, 8, 2, 16, norm_first=True).norm is not None
     assert Decoder(2, 8, 2, 16, final_norm=True).norm is not None
+
+
+def test_decode_without_the_causal_mask_lets_an_early_position_see_a_later_one():
+    torch.manual_seed(0)
+    model = Transformer(7, 9, d_model=8, num_heads=2, num_encoder_layers=1, num_decoder_layers=1, d_ff=16,
+                        dropout=0.0).eval()
+    src = torch.tensor([[1, 2, 3]])
+    memory = model.encode(src)
+    a, b = torch.tensor([[1, 4, 5]]), torch.tensor([[1, 4, 6]])      # differ only in the last token
+    with torch.no_grad():
+        assert torch.equal(model.decode(a, memory)[:, :2], model.decode(b, memory)[:, :2])
+        assert not torch.allclose(model.decode(a, memory, causal=False)[:, :2],
+                                  model.decode(b, memory, causal=False)[:, :2])
+    with pytest.raises(TypeError, match="causal"):
+        model.decode(a, memory, causal="no")

@@ -82,3 +82,32 @@ def test_split_then_merge_heads_is_the_identity():
     x = torch.randn(2, 5, 12)
     assert mha.split_heads(x).shape == (2, 3, 5, 4)
     torch.testing.assert_close(mha.merge_heads(mha.split_heads(x)), x)
+
+
+def test_need_weights_returns_the_weights_of_this_call():
+    torch.manual_seed(0)
+    mha = MultiHeadAttention(8, 2).eval()
+    x = torch.randn(1, 5, 8)
+    out, weights = mha(x, x, x, need_weights=True)
+    torch.testing.assert_close(out, mha(x, x, x))
+    assert weights.shape == (1, 2, 5, 5)
+    torch.testing.assert_close(weights.sum(-1), torch.ones(1, 2, 5))
+
+
+def test_capture_attention_collects_every_call_of_every_module_and_stops_after_the_block():
+    from transformer_lesson import Transformer, capture_attention
+    torch.manual_seed(0)
+    model = Transformer(7, 9, d_model=8, num_heads=2, num_encoder_layers=2, num_decoder_layers=1, d_ff=16,
+                        dropout=0.0).eval()
+    src, tgt = torch.tensor([[1, 2, 3]]), torch.tensor([[1, 4, 5, 6]])
+    with capture_attention(model) as weights:
+        model(src, tgt)
+        model(src, tgt[:, :2])
+    assert set(weights) == {"encoder.layers.0.self_attn", "encoder.layers.1.self_attn",
+                            "decoder.layers.0.self_attn", "decoder.layers.0.cross_attn"}
+    assert [w.shape for w in weights["decoder.layers.0.cross_attn"]] == [(1, 2, 4, 3), (1, 2, 2, 3)]
+    model(src, tgt)                                                   # after the block: nothing recorded
+    assert len(weights["encoder.layers.0.self_attn"]) == 2
+    with pytest.raises(ValueError, match="without any"):
+        with capture_attention(torch.nn.Linear(2, 2)):
+            pass

@@ -8,7 +8,7 @@ from .attention import causal_mask, padding_mask, scaled_dot_product_attention
 from .decoding import Hypothesis, beam_search, greedy_decode, sample_decode
 from .feedforward import PositionwiseFeedForward
 from .model import Decoder, DecoderLayer, Encoder, EncoderLayer, Transformer
-from .multihead import MultiHeadAttention
+from .multihead import MultiHeadAttention, capture_attention
 from .positional import PositionalEncoding, sinusoidal_encoding
 from .residual import LayerNorm, ResidualConnection
 from .training import Translator, train_translator
@@ -18,7 +18,7 @@ __version__ = "0.1.0"
 __all__ = [
     "scaled_dot_product_attention", "causal_mask", "padding_mask",
     "sinusoidal_encoding", "PositionalEncoding",
-    "MultiHeadAttention", "LayerNorm", "ResidualConnection", "PositionwiseFeedForward",
+    "MultiHeadAttention", "capture_attention", "LayerNorm", "ResidualConnection", "PositionwiseFeedForward",
     "EncoderLayer", "DecoderLayer", "Encoder", "Decoder", "Transformer",
     "Hypothesis", "greedy_decode", "beam_search", "sample_decode",
     "train_translator", "Translator",

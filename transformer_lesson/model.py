@@ -208,17 +208,21 @@ class Transformer(nn.Module):
             src_mask = self.source_mask(src)
         return self.encoder(self._embed(src, self.src_embed, "src"), src_mask)
 
-    def decode(self, tgt: torch.Tensor, memory: torch.Tensor, memory_mask: torch.Tensor | None = None) -> torch.Tensor:
+    def decode(self, tgt: torch.Tensor, memory: torch.Tensor, memory_mask: torch.Tensor | None = None,
+               causal: bool = True) -> torch.Tensor:
         """Target ids so far `(B, T)` and memory -> decoder states `(B, T, d_model)`.
 
         The causal mask stops position t from seeing t+1, t+2, ...; padding at the end of a target needs no
         mask of its own, because no earlier position can see it and the loss ignores its outputs.
+        `causal=False` drops the mask (lesson 06 shows what goes wrong then); generation never does.
         """
         check_tensor("tgt", tgt, shape="(B, T)", ndim=2, integer=True)
         if tgt.size(1) == 0:
             raise ValueError(f"expected tgt of shape (B, T) with at least one token (start with <bos>), got "
                              f"{shape_str(tgt.shape)}")
-        tgt_mask = causal_mask(tgt.size(-1), device=tgt.device)
+        if not isinstance(causal, bool):
+            raise TypeError(f"expected causal to be True or False, got {causal!r}")
+        tgt_mask = causal_mask(tgt.size(-1), device=tgt.device) if causal else None
         return self.decoder(self._embed(tgt, self.tgt_embed, "tgt"), memory, tgt_mask, memory_mask)
 
     def forward(self, src: torch.Tensor, tgt: torch.Tensor) -> torch.Tensor:

@@ -9,19 +9,22 @@ The h heads together cost about as much as one full-width head: the projections 
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import torch
 from torch import nn
 
 from ._validate import check_module_dtype, check_positive_int, check_probability, check_tensor, shape_str
 from .attention import scaled_dot_product_attention
 
-__all__ = ["MultiHeadAttention"]
+__all__ = ["MultiHeadAttention", "capture_attention"]
 
 
 class MultiHeadAttention(nn.Module):
     """h heads of scaled dot-product attention over `(B, T, d_model)` inputs.
 
-    After each call, `.attention_weights` holds the weights of every head, `(B, h, T_q, T_k)`, for plots.
+    `need_weights=True` returns `(output, weights)`, the weights of every head `(B, h, T_q, T_k)`; to get
+    the weights of every attention module inside a whole model's call, use `capture_attention(model)`.
     """
 
     def __init__(self, d_model: int, num_heads: int, dropout: float = 0.0, bias: bool = True):
@@ -37,7 +40,8 @@ class MultiHeadAttention(nn.Module):
         self.w_k = nn.Linear(d_model, d_model, bias=bias)
         self.w_v = nn.Linear(d_model, d_model, bias=bias)
         self.w_o = nn.Linear(d_model, d_model, bias=bias)  # mixes the concatenated heads
-        self.attention_weights: torch.Tensor | None = None
+        self._captures: list[list[torch.Tensor]] = []                 # filled by capture_attention
+        self.attention_weights: torch.Tensor | None = None             # TEMP: callers move to capture_attention
 
     def split_heads(self, x: torch.Tensor) -> torch.Tensor:
         """(B, T, d_model) -> (B, h, T, d_k): head i takes features i*d_k .. (i+1)*d_k."""
@@ -50,8 +54,9 @@ class MultiHeadAttention(nn.Module):
         return x.transpose(1, 2).reshape(B, T, self.d_model)
 
     def forward(self, query: torch.Tensor, key: torch.Tensor, value: torch.Tensor,
-                mask: torch.Tensor | None = None) -> torch.Tensor:
-        """Attend from `query (B, T_q, d_model)` to `key`/`value (B, T_k, d_model)`; returns `(B, T_q, d_model)`.
+                mask: torch.Tensor | None = None, need_weights: bool = False):
+        """Attend from `query (B, T_q, d_model)` to `key`/`value (B, T_k, d_model)`; returns `(B, T_q, d_model)`,
+        or `(output, weights (B, h, T_q, T_k))` with `need_weights=True`.
 
         `mask` (True = may attend) broadcasts to `(B, h, T_q, T_k)`; a `(B, T_q, T_k)` mask is applied to every head.
         """
@@ -63,8 +68,11 @@ class MultiHeadAttention(nn.Module):
         v = self.split_heads(self.w_v(value))                          # (B, h, T_k, d_k)
         heads, weights = scaled_dot_product_attention(
             q, k, v, mask, dropout_p=self.dropout if self.training else 0.0)  # (B, h, T_q, d_k)
-        self.attention_weights = weights.detach()                      # (B, h, T_q, T_k)
-        return self.w_o(self.merge_heads(heads))                       # (B, T_q, d_model)
+        self.attention_weights = weights.detach()
+        for sink in self._captures:
+            sink.append(weights.detach())                              # (B, h, T_q, T_k)
+        out = self.w_o(self.merge_heads(heads))                        # (B, T_q, d_model)
+        return (out, weights) if need_weights else out
 
     def _check_inputs(self, query, key, value) -> None:
         d = self.d_model
@@ -110,3 +118,30 @@ class MultiHeadAttention(nn.Module):
 
     def extra_repr(self) -> str:
         return f"d_model={self.d_model}, num_heads={self.num_heads}, d_k={self.d_k}"
+
+
+@contextmanager
+def capture_attention(model: nn.Module):
+    """Collect the attention weights of every `MultiHeadAttention` inside `model` during a block:
+
+        with capture_attention(model) as weights:
+            model(src, tgt_in)
+        weights["encoder.layers.0.self_attn"]     # [(B, h, S, S)], one tensor per call, in call order
+
+    Yields a dict from each attention module's name (as in `model.named_modules()`) to a list of the
+    weights of its calls in the block (detached); the modules stop recording when the block ends.
+    """
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"expected model to be an nn.Module, got {type(model).__name__}")
+    modules = [(name, m) for name, m in model.named_modules() if isinstance(m, MultiHeadAttention)]
+    if not modules:
+        raise ValueError(f"expected a model containing MultiHeadAttention modules, got a {type(model).__name__} "
+                         "without any")
+    captured: dict[str, list[torch.Tensor]] = {name: [] for name, _ in modules}
+    for name, m in modules:
+        m._captures.append(captured[name])
+    try:
+        yield captured
+    finally:
+        for name, m in modules:
+            m._captures.remove(captured[name])
