@@ -31,18 +31,30 @@ TRAINED = range(12)        # small trainings: about a second per seed
 TRANSLATOR = range(10)     # the capstone: about 10 s per seed
 
 
+request_failures: list[str] = []     # the claims of the running test below their rate, asserted at its end
+
+
+@pytest.fixture(autouse=True)
+def _claims_reach_their_rate():
+    """Every claim of a test is measured and printed, then the test fails if any fell short of its rate."""
+    request_failures.clear()
+    yield
+    assert not request_failures, "\n".join(request_failures)
+
+
 def holds(claim_table, cid: str, words: str, outcomes: dict, need: float | None = 1.0) -> None:
     """Record and print the rate at which a claim holds over seeds; assert it reaches `need` (None: report only).
 
-    `outcomes` maps each seed to True/False (whether the claim held for that seed)."""
+    `outcomes` maps each seed to True/False (whether the claim held for that seed). A shortfall fails the test
+    after all of its claims have been measured."""
     n, k = len(outcomes), sum(bool(v) for v in outcomes.values())
     required = "info" if need is None else ("all" if need >= 1.0 else f">={need:.2f}")
     line = f"claim {cid}: {words}  seeds={n}  holds={k}/{n}  rate={k / n:.2f}  need={required}"
     claim_table.append(line)
     print(line)
-    if need is not None:
+    if need is not None and k / n < need:
         failing = [seed for seed, ok in outcomes.items() if not ok]
-        assert k / n >= need, f"{line}; fails for seeds {failing}"
+        request_failures.append(f"{line}; fails for seeds {failing}")
 
 
 # ---- lesson 01: random stand-in weights (C2, C3, C5) ------------------------------------------------------
@@ -143,8 +155,8 @@ def tiny_encoders():
 def test_C8_layer_norm_and_its_placement(claim_table, tiny_encoders):
     """04 cells 29 and 32 (100 steps, lr 3e-2, as the notebook)."""
     final = {k: r["final_loss"] for k, r in tiny_encoders.items()}
-    holds(claim_table, "C8-LN", "4 layers: Pre-LN ends below no-LayerNorm",
-          {s: final["pre", 4, 0, s] < final["none", 4, 0, s] for s in TRAINED})
+    holds(claim_table, "C8-LN", "4 layers: Pre-LN ends below no-LayerNorm, in most seeds",
+          {s: final["pre", 4, 0, s] < final["none", 4, 0, s] for s in TRAINED}, need=0.75)
     holds(claim_table, "C8-LN-half", "4 layers: Pre-LN ends below half of no-LayerNorm's, in most seeds",
           {s: final["pre", 4, 0, s] < 0.5 * final["none", 4, 0, s] for s in TRAINED}, need=0.75)
     holds(claim_table, "C8-LN-notebook", "... in every seed (04 cell 29)",
