@@ -1,0 +1,184 @@
+"""Lesson 06 checkers: the encoder (编码器) and decoder (解码器) layers, Post-LN as in the paper.
+
+Each checker compares the learner's layer with a reference assembled from the layer's own submodules, so
+only the wiring is judged: which sub-layer, which mask, which norm, which residual, in which order.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import torch
+from torch import nn
+
+from ._core import Check, checker, randn, randomize, sandbox, shape_str
+
+
+def _modules(c: Check, layer, names: Sequence[str], example: str) -> None:
+    for name in names:
+        if not isinstance(getattr(layer, name, None), nn.Module):
+            c.fail(f"expected an attribute `{name}` (an nn.Module); yours has none. {example}")
+        if name.endswith("attn") and isinstance(getattr(layer, name), nn.MultiheadAttention):
+            c.fail(f"`{name}` is torch's nn.MultiheadAttention, which returns a pair (output, weights) and reads "
+                   "a boolean mask the other way round (True = hidden); build it from the package instead: "
+                   f"self.{name} = MultiHeadAttention(d_model, num_heads), which returns one tensor and takes "
+                   "True = may attend.")
+
+
+def _probe(c: Check, layer, name: str, args: tuple, shape, call: str) -> None:
+    """Call one submodule of the learner's layer as the layer should, and check it returns one tensor of `shape`."""
+    on = f"your layer's {call}, x of shape {shape_str(args[0].shape)}"
+    out = c.call(getattr(layer, name), *args, on=on)
+    if not isinstance(out, torch.Tensor):
+        c.fail(f"{call} returned {type(out).__name__}"
+               + (f" of length {len(out)}" if isinstance(out, (tuple, list)) else "")
+               + f"; expected one tensor of shape (B, T, d_model) = {shape_str(shape)}. Build `{name}` from the "
+                 "package's classes (lesson 03-05), which return a single tensor.")
+    if tuple(out.shape) != tuple(shape):
+        c.fail(f"{call} returned shape {shape_str(out.shape)}; expected (B, T, d_model) = {shape_str(shape)}.")
+
+
+@checker
+def check_encoder_layer(cls) -> None:
+    """Check `cls(d_model, num_heads, d_ff)` with `self_attn`, `feed_forward`, `norm1`, `norm2`; `forward(x, mask=None)`.
+
+    Post-LN, as in the paper:  x = norm1(x + self_attn(x, x, x, mask));  x = norm2(x + feed_forward(x)).
+    """
+    c = Check("编码器层 (encoder layer)")
+    c.a_class(cls, "check_encoder_layer(EncoderLayer)")
+    d, h, d_ff = 12, 3, 24
+    with sandbox():
+        layer = c.call(cls, d, h, d_ff, on=f"EncoderLayer(d_model={d}, num_heads={h}, d_ff={d_ff})")
+        c.module(layer, "class EncoderLayer(nn.Module).")
+        _modules(c, layer, ("self_attn", "feed_forward", "norm1", "norm2"),
+                 "Build them in __init__ from the package: MultiHeadAttention, PositionwiseFeedForward, LayerNorm.")
+        layer.eval()
+        randomize(layer, seed=61)
+        sa, ff, n1, n2 = layer.self_attn, layer.feed_forward, layer.norm1, layer.norm2
+        x = randn(2, 5, d, seed=62)
+        mask = torch.ones(2, 1, 1, 5, dtype=torch.bool)
+        mask[1, ..., 3:] = False                                  # the second sentence ends with two pads
+        _probe(c, layer, "self_attn", (x, x, x, mask), x.shape, "self_attn(x, x, x, mask)")
+        for name in ("feed_forward", "norm1", "norm2"):
+            _probe(c, layer, name, (x,), x.shape, f"{name}(x)")
+
+        def post(x, mask):
+            x = n1(x + sa(x, x, x, mask))
+            return n2(x + ff(x))
+        for m, on in ((None, f"x of shape {shape_str(x.shape)}, no mask"),
+                      (mask, f"x of shape {shape_str(x.shape)} with a padding mask {shape_str(mask.shape)}")):
+            out = c.tensor(c.call(layer, x, m, on=on), "the output", on, x.shape, "(B, T, d_model)")
+            expected = c.expected(lambda: post(x, m), "the reference built from your layer's own submodules")
+            c.numbers(out, expected, "output", on, [
+                ("编码器层 (encoder layer): your layer ignores the mask, so queries attend to padding; pass it on: "
+                 "self.self_attn(x, x, x, mask).", lambda: post(x, None)),
+                ("编码器层 (encoder layer): you built Pre-LN, x + sublayer(norm(x)); this exercise asks for the "
+                 "paper's Post-LN: x = norm1(x + self_attn(x, x, x, mask)); x = norm2(x + feed_forward(x)).",
+                 lambda: (lambda y: y + ff(n2(y)))(x + sa(n1(x), n1(x), n1(x), m))),
+                ("残差连接 (residual connection) missing around the self-attention: norm1(x + self_attn(...)).",
+                 lambda: (lambda y: n2(y + ff(y)))(n1(sa(x, x, x, m)))),
+                ("残差连接 (residual connection) missing around the feed-forward network: norm2(x + feed_forward(x)).",
+                 lambda: n2(ff(n1(x + sa(x, x, x, m))))),
+                ("编码器层 (encoder layer): norm1 and norm2 are swapped; norm1 follows the attention, norm2 the FFN.",
+                 lambda: (lambda y: n1(y + ff(y)))(n2(x + sa(x, x, x, m)))),
+                ("编码器层 (encoder layer): the feed-forward network runs before the attention; attention first, "
+                 "then the FFN.", lambda: (lambda y: n2(y + sa(y, y, y, m)))(n1(x + ff(x)))),
+            ], fallback="x = norm1(x + self_attn(x, x, x, mask)); return norm2(x + feed_forward(x)).",
+                atol=1e-4, rtol=1e-4)
+    c.passed()
+
+
+@checker
+def check_decoder_layer(cls) -> None:
+    """Check `cls(d_model, num_heads, d_ff)` with `self_attn`, `cross_attn`, `feed_forward`, `norm1`, `norm2`, `norm3`.
+
+    forward(x, memory, tgt_mask=None, memory_mask=None), Post-LN as in the paper:
+        x = norm1(x + self_attn(x, x, x, tgt_mask))              # masked self-attention: only the past
+        x = norm2(x + cross_attn(x, memory, memory, memory_mask)) # queries from the decoder, keys/values from the encoder
+        x = norm3(x + feed_forward(x))
+    """
+    c = Check("解码器层 (decoder layer)")
+    c.a_class(cls, "check_decoder_layer(DecoderLayer)")
+    d, h, d_ff = 12, 3, 24
+    with sandbox():
+        layer = c.call(cls, d, h, d_ff, on=f"DecoderLayer(d_model={d}, num_heads={h}, d_ff={d_ff})")
+        c.module(layer, "class DecoderLayer(nn.Module).")
+        _modules(c, layer, ("self_attn", "cross_attn", "feed_forward", "norm1", "norm2", "norm3"),
+                 "Build them in __init__ from the package: two MultiHeadAttention, a PositionwiseFeedForward, "
+                 "three LayerNorm.")
+        if layer.self_attn is layer.cross_attn:
+            c.fail("self_attn and cross_attn are the same module; the layer needs two separate attention modules "
+                   "with their own weights.")
+        layer.eval()
+        randomize(layer, seed=71)
+        sa, ca, ff = layer.self_attn, layer.cross_attn, layer.feed_forward
+        n1, n2, n3 = layer.norm1, layer.norm2, layer.norm3
+        T, S = 5, 7
+        x, memory = randn(2, T, d, seed=72), randn(2, S, d, seed=73)
+        tgt_mask = torch.ones(T, T, dtype=torch.bool).tril()
+        memory_mask = torch.ones(2, 1, 1, S, dtype=torch.bool)
+        memory_mask[1, ..., 4:] = False                                     # the second source ends with pads
+        _probe(c, layer, "self_attn", (x, x, x, tgt_mask), x.shape, "self_attn(x, x, x, tgt_mask)")
+        _probe(c, layer, "cross_attn", (x, memory, memory, memory_mask), x.shape,
+               "cross_attn(x, memory, memory, memory_mask)")
+        for name in ("feed_forward", "norm1", "norm2", "norm3"):
+            _probe(c, layer, name, (x,), x.shape, f"{name}(x)")
+
+        def layer_of(x, tm, mm, *, pre=False, cross=None, order="sc", norms=(None, None, None), res=(1, 1, 1)):
+            a, b, f = norms[0] or n1, norms[1] or n2, norms[2] or n3
+            cross = cross or (lambda y: ca(y, memory, memory, mm))
+            subs = {"s": (lambda y: sa(y, y, y, tm)), "c": cross}
+            steps = [(subs[order[0]], a, res[0]), (subs[order[1]], b, res[1]), (ff, f, res[2])]
+            for sub, nrm, r in steps:
+                x = (x + sub(nrm(x))) if pre else nrm(x * r + sub(x))
+            return x
+
+        cases = [(None, None, f"x {shape_str(x.shape)} and memory {shape_str(memory.shape)}, no masks"),
+                 (tgt_mask, None, f"the same with a causal tgt_mask {shape_str(tgt_mask.shape)}"),
+                 (tgt_mask, memory_mask, f"the same with tgt_mask {shape_str(tgt_mask.shape)} and a padding "
+                                         f"memory_mask {shape_str(memory_mask.shape)}")]
+        for tm, mm, on in cases:
+            out = c.call(layer, x, memory, tm, mm, on=on,
+                         advice="tgt_mask (T, T) belongs to the self-attention, memory_mask (B, 1, 1, S) to the "
+                                "cross-attention; did you swap them?")
+            out = c.tensor(out, "the output", on, x.shape, "(B, T, d_model)", shape_hints={
+                tuple(memory.shape): "交叉注意力 (cross-attention): the queries come from the decoder (x), the keys "
+                                     "and values from the encoder's output: cross_attn(x, memory, memory, memory_mask).",
+            })
+            expected = c.expected(lambda: layer_of(x, tm, mm), "the reference built from your layer's own submodules")
+            c.numbers(out, expected, "output", on, [
+                ("交叉注意力 (cross-attention) ignores the encoder: you attend over x again; keys and values come from "
+                 "memory: self.cross_attn(x, memory, memory, memory_mask).",
+                 lambda: layer_of(x, tm, mm, cross=lambda y: ca(y, y, y, tm))),
+                ("交叉注意力 (cross-attention) ignores the encoder: you attend over x again; keys and values come from "
+                 "memory: self.cross_attn(x, memory, memory, memory_mask).",
+                 lambda: layer_of(x, tm, mm, cross=lambda y: ca(y, y, y, None))),
+                ("交叉注意力 (cross-attention) uses self_attn's weights; use the layer's own cross_attn module.",
+                 lambda: layer_of(x, tm, mm, cross=lambda y: sa(y, memory, memory, mm))),
+                ("解码器 (decoder): your layer ignores tgt_mask, so each position sees future target tokens; pass it "
+                 "to the self-attention: self.self_attn(x, x, x, tgt_mask).", lambda: layer_of(x, None, mm)),
+                ("解码器 (decoder): your layer ignores memory_mask, so queries attend to source padding; pass it "
+                 "to the cross-attention: self.cross_attn(x, memory, memory, memory_mask).",
+                 lambda: layer_of(x, tm, None)),
+                ("解码器层 (decoder layer): you built Pre-LN, x + sublayer(norm(x)); this exercise asks for the "
+                 "paper's Post-LN: x = norm(x + sublayer(x)) after each of the three sub-layers.",
+                 lambda: layer_of(x, tm, mm, pre=True)),
+                ("解码器层 (decoder layer): the cross-attention runs before the masked self-attention; the order is "
+                 "self-attention, cross-attention, feed-forward.", lambda: layer_of(x, tm, mm, order="cs")),
+                ("解码器层 (decoder layer): the cross-attention runs before the masked self-attention; the order is "
+                 "self-attention, cross-attention, feed-forward.",
+                 lambda: layer_of(x, tm, mm, order="cs", norms=(n2, n1, n3))),
+                ("解码器层 (decoder layer): the LayerNorms are used in the wrong order: norm1 after the "
+                 "self-attention, norm2 after the cross-attention, norm3 after the FFN.",
+                 lambda: layer_of(x, tm, mm, norms=(n2, n1, n3))),
+                ("解码器层 (decoder layer): the LayerNorms are used in the wrong order: norm1 after the "
+                 "self-attention, norm2 after the cross-attention, norm3 after the FFN.",
+                 lambda: layer_of(x, tm, mm, norms=(n1, n3, n2))),
+                ("残差连接 (residual connection) missing around the self-attention: norm1(x + self_attn(...)).",
+                 lambda: layer_of(x, tm, mm, res=(0, 1, 1))),
+                ("残差连接 (residual connection) missing around the cross-attention: norm2(x + cross_attn(...)).",
+                 lambda: layer_of(x, tm, mm, res=(1, 0, 1))),
+                ("残差连接 (residual connection) missing around the feed-forward network: norm3(x + feed_forward(x)).",
+                 lambda: layer_of(x, tm, mm, res=(1, 1, 0))),
+            ], fallback="x = norm1(x + self_attn(x, x, x, tgt_mask)); x = norm2(x + cross_attn(x, memory, memory, "
+                        "memory_mask)); return norm3(x + feed_forward(x)).", atol=1e-4, rtol=1e-4)
+    c.passed()
