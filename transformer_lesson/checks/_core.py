@@ -88,6 +88,12 @@ class Check:
             self.fail(f"expected a class (an nn.Module subclass), got {type(cls).__name__}. "
                       f"Call it like this: {example}")
 
+    def build(self, cls, *args, on: str):
+        """Construct the learner's class, `on` naming the call ("LayerNorm(d_model=8)"), and check it is an nn.Module."""
+        obj = self.call(cls, *args, on=on)
+        self.module(obj, f"class {on.split('(')[0]}(nn.Module).")
+        return obj
+
     def module(self, obj, example: str) -> None:
         """The learner's class must build an nn.Module (so it has parameters, .eval(), hooks)."""
         if not isinstance(obj, nn.Module):

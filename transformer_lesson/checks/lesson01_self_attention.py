@@ -12,12 +12,17 @@ import torch
 from ._core import Check, checker, randn, random_mask, sandbox, shape_str
 
 
-def _attention(q, k, v, mask=None, *, scale: str = "sqrt_dk", softmax_dim: int = -1, mask_mode: str = "before"):
-    """Reference attention and its known-wrong variants (scale, softmax axis, how the mask is used)."""
+def attention_variant(q, k, v, mask=None, *, scale: str | float = "sqrt_dk", softmax_dim: int = -1,
+                      mask_mode: str = "before"):
+    """Reference attention -> (output, weights), and its known-wrong variants (scale, softmax axis, mask use).
+
+    `scale` names the divisor of the scores ("sqrt_dk", "none", "dk", ...) or is the divisor itself.
+    """
     d_k, d_v = q.size(-1), v.size(-1)
     scores = q @ k.transpose(-2, -1)                          # (..., T_q, d_k) @ (..., d_k, T_k) -> (..., T_q, T_k)
-    divisor = {"sqrt_dk": math.sqrt(d_k), "none": 1.0, "dk": float(d_k), "sqrt_dv": math.sqrt(d_v),
-               "times_sqrt_dk": 1.0 / math.sqrt(d_k), "after_softmax": 1.0}[scale]
+    divisor = scale if isinstance(scale, float) else {
+        "sqrt_dk": math.sqrt(d_k), "none": 1.0, "dk": float(d_k), "sqrt_dv": math.sqrt(d_v),
+        "times_sqrt_dk": 1.0 / math.sqrt(d_k), "after_softmax": 1.0}[scale]
     scores = scores / divisor
     if mask is not None and mask_mode in ("before", "inverted", "zero_fill"):
         keep = ~mask if mask_mode == "inverted" else mask
@@ -95,15 +100,15 @@ def check_scaled_dot_product_attention(fn) -> None:
         output = c.tensor(output, "output", on, lead + (T_q, d_v), "(B, T_q, d_v)", shape_hints={
             lead + (T_q, d_k): "you multiplied the weights by the keys; the output is weights @ value.",
         })
-        ref_out, ref_w = _attention(q, k, v)
+        ref_out, ref_w = attention_variant(q, k, v)
         c.numbers(weights, ref_w, "weights", on, [
-            (hint, lambda kw=kw: _attention(q, k, v, **kw)[1]) for hint, kw in _ATTENTION_SCALE_HINTS
+            (hint, lambda kw=kw: attention_variant(q, k, v, **kw)[1]) for hint, kw in _ATTENTION_SCALE_HINTS
         ] + [("自注意力 (self-attention): softmax over the batch axis (dim=0); it goes over the keys, dim=-1.",
-              lambda: _attention(q, k, v, softmax_dim=0)[1])],
+              lambda: attention_variant(q, k, v, softmax_dim=0)[1])],
             fallback="scores = query @ key.transpose(-2, -1) / math.sqrt(d_k); weights = softmax(scores, dim=-1).")
         c.numbers(output, ref_out, "output", on, [
             ("the output should be weights @ value; yours matches unscaled weights @ value.",
-             lambda: _attention(q, k, v, scale="none")[0]),
+             lambda: attention_variant(q, k, v, scale="none")[0]),
         ], fallback="output = weights @ value, with the same weights you return.")
 
         # Stage 3: a boolean mask, (B, T_q, T_k), every row with some keys allowed and some hidden.
@@ -112,8 +117,8 @@ def check_scaled_dot_product_attention(fn) -> None:
         output, weights = run(on, q, k, v, mask)
         weights = c.tensor(weights, "weights", on, lead + (T_q, T_k), "(B, T_q, T_k)")
         output = c.tensor(output, "output", on, lead + (T_q, d_v), "(B, T_q, d_v)")
-        ref_out, ref_w = _attention(q, k, v, mask)
-        variants = [(hint, lambda kw=kw: _attention(q, k, v, mask, **kw)[1]) for hint, kw in _MASK_HINTS]
+        ref_out, ref_w = attention_variant(q, k, v, mask)
+        variants = [(hint, lambda kw=kw: attention_variant(q, k, v, mask, **kw)[1]) for hint, kw in _MASK_HINTS]
         c.numbers(weights, ref_w, "weights", on, variants,
                   fallback="scores.masked_fill(~mask, float('-inf')) before the softmax; masked keys get weight 0.")
         c.numbers(output, ref_out, "output", on, fallback="output = weights @ value.")
@@ -130,9 +135,9 @@ def check_scaled_dot_product_attention(fn) -> None:
             (2, 3, 5, 4): "transpose the last two axes of key, key.transpose(-2, -1), so any leading axes stay put.",
         })
         output = c.tensor(output, "output", on, (2, 3, 4, 4), "(B, h, T_q, d_v)")
-        ref_out, ref_w = _attention(q4, k4, v4, mask4)
+        ref_out, ref_w = attention_variant(q4, k4, v4, mask4)
         c.numbers(weights, ref_w, "weights", on,
-                  [(hint, lambda kw=kw: _attention(q4, k4, v4, mask4, **kw)[1])
+                  [(hint, lambda kw=kw: attention_variant(q4, k4, v4, mask4, **kw)[1])
                      for hint, kw in _ATTENTION_SCALE_HINTS + _MASK_HINTS],
                   fallback="use the last two axes only: key.transpose(-2, -1), softmax(dim=-1).")
         c.numbers(output, ref_out, "output", on)

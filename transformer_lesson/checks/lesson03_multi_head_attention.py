@@ -9,6 +9,7 @@ import math
 import torch
 
 from ._core import Check, checker, is_linear, randn, random_mask, randomize, sandbox, shape_str
+from .lesson01_self_attention import attention_variant
 
 
 def _split(x: torch.Tensor, h: int, how: str = "ok") -> torch.Tensor:
@@ -53,17 +54,12 @@ def _mha(m, h: int, query, key, value, mask=None, *, split: str = "ok", merge: s
          mask_mode: str = "before") -> torch.Tensor:
     """Reference multi-head attention with the learner's own projections, and its known-wrong variants."""
     B, T_q, d = query.shape
-    d_k = d // h
     key_in, value_in = (query, query) if self_only else (key, value)
     q = _split(m.w_q(query), h, split)                                       # (B, h, T_q, d_k)
     k = _split(m.w_k(key_in), h, split)                                      # (B, h, T_k, d_k)
     v = _split((m.w_k if value_proj == "w_k" else m.w_v)(value_in), h, split)
-    divisor = {"sqrt_dk": math.sqrt(d_k), "sqrt_dmodel": math.sqrt(d), "none": 1.0}[scale]
-    scores = q @ k.transpose(-2, -1) / divisor                               # (B, h, T_q, T_k)
-    if mask is not None and mask_mode in ("before", "inverted"):
-        keep = mask if mask_mode == "before" else ~mask
-        scores = scores.masked_fill(~keep, float("-inf"))
-    heads = torch.softmax(scores, dim=softmax_dim) @ v                       # (B, h, T_q, d_k)
+    heads, _ = attention_variant(q, k, v, mask, scale=math.sqrt(d) if scale == "sqrt_dmodel" else scale,
+                                 softmax_dim=softmax_dim, mask_mode=mask_mode)  # (B, h, T_q, d_k)
     if merge == "ok":
         concat = heads.transpose(1, 2).reshape(B, T_q, d)                    # (B, T_q, h, d_k) -> (B, T_q, d)
     else:
@@ -82,8 +78,7 @@ def check_multi_head_attention(cls) -> None:
     c.a_class(cls, "check_multi_head_attention(MultiHeadAttention)")
     d, h = 12, 3
     with sandbox():
-        m = c.call(cls, d, h, on=f"MultiHeadAttention(d_model={d}, num_heads={h})")
-        c.module(m, "class MultiHeadAttention(nn.Module).")
+        m = c.build(cls, d, h, on=f"MultiHeadAttention(d_model={d}, num_heads={h})")
         for name in ("w_q", "w_k", "w_v", "w_o"):
             layer = getattr(m, name, None)
             if layer is None:

@@ -42,8 +42,7 @@ def check_layer_norm(cls) -> None:
     c.a_class(cls, "check_layer_norm(LayerNorm)")
     d = 8
     with sandbox():
-        norm = c.call(cls, d, on=f"LayerNorm(d_model={d})")
-        c.module(norm, "class LayerNorm(nn.Module).")
+        norm = c.build(cls, d, on=f"LayerNorm(d_model={d})")
         params = dict(norm.named_parameters())
         for name, start, meaning in (("weight", 1.0, "γ starts as 'no scaling'"), ("bias", 0.0, "β starts as 'no shift'")):
             p = getattr(norm, name, None)

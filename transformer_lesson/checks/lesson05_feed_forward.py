@@ -22,8 +22,7 @@ def check_feed_forward(cls) -> None:
     c.a_class(cls, "check_feed_forward(PositionwiseFeedForward)")
     d, d_ff = 8, 32
     with sandbox():
-        ffn = c.call(cls, d, d_ff, on=f"PositionwiseFeedForward(d_model={d}, d_ff={d_ff})")
-        c.module(ffn, "class PositionwiseFeedForward(nn.Module).")
+        ffn = c.build(cls, d, d_ff, on=f"PositionwiseFeedForward(d_model={d}, d_ff={d_ff})")
         for name, n_in, n_out, words in (("linear1", d, d_ff, "widens d_model -> d_ff"),
                                         ("linear2", d_ff, d, "narrows d_ff -> d_model")):
             layer = getattr(ffn, name, None)

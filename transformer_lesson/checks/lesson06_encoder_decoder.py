@@ -47,8 +47,7 @@ def check_encoder_layer(cls) -> None:
     c.a_class(cls, "check_encoder_layer(EncoderLayer)")
     d, h, d_ff = 12, 3, 24
     with sandbox():
-        layer = c.call(cls, d, h, d_ff, on=f"EncoderLayer(d_model={d}, num_heads={h}, d_ff={d_ff})")
-        c.module(layer, "class EncoderLayer(nn.Module).")
+        layer = c.build(cls, d, h, d_ff, on=f"EncoderLayer(d_model={d}, num_heads={h}, d_ff={d_ff})")
         _modules(c, layer, ("self_attn", "feed_forward", "norm1", "norm2"),
                  "Build them in __init__ from the package: MultiHeadAttention, PositionwiseFeedForward, LayerNorm.")
         layer.eval()
@@ -100,8 +99,7 @@ def check_decoder_layer(cls) -> None:
     c.a_class(cls, "check_decoder_layer(DecoderLayer)")
     d, h, d_ff = 12, 3, 24
     with sandbox():
-        layer = c.call(cls, d, h, d_ff, on=f"DecoderLayer(d_model={d}, num_heads={h}, d_ff={d_ff})")
-        c.module(layer, "class DecoderLayer(nn.Module).")
+        layer = c.build(cls, d, h, d_ff, on=f"DecoderLayer(d_model={d}, num_heads={h}, d_ff={d_ff})")
         _modules(c, layer, ("self_attn", "cross_attn", "feed_forward", "norm1", "norm2", "norm3"),
                  "Build them in __init__ from the package: two MultiHeadAttention, a PositionwiseFeedForward, "
                  "three LayerNorm.")
