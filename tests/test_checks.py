@@ -6,6 +6,7 @@ implementations of each exercise must pass with one success line.
 """
 from __future__ import annotations
 
+import importlib
 import math
 
 import pytest
@@ -946,3 +947,40 @@ def test_checkers_pass_the_same_way_when_called_twice(capsys):
     checks.check_decoder_layer(LearnerDecoderLayer)
     checks.check_decoder_layer(LearnerDecoderLayer)
     assert capsys.readouterr().out.count("✓") == 2
+
+
+# ---------------------------------------------------------------------------------------------------
+# The package layout: one module per lesson, one setting for the time limit
+# ---------------------------------------------------------------------------------------------------
+
+LESSON_OF_CHECKER = {
+    "check_scaled_dot_product_attention": "lesson01_self_attention", "check_causal_mask": "lesson01_self_attention",
+    "check_positional_encoding": "lesson02_positional_encoding", "check_shift_matrix": "lesson02_positional_encoding",
+    "check_split_heads": "lesson03_multi_head_attention", "check_multi_head_attention": "lesson03_multi_head_attention",
+    "check_layer_norm": "lesson04_residual_layernorm", "check_residual_connection": "lesson04_residual_layernorm",
+    "check_feed_forward": "lesson05_feed_forward", "check_ffn_parameter_count": "lesson05_feed_forward",
+    "check_encoder_layer": "lesson06_encoder_decoder", "check_decoder_layer": "lesson06_encoder_decoder",
+    "check_label_smoothing_loss": "lesson07_training_and_generation",
+    "check_greedy_decode": "lesson07_training_and_generation", "check_beam_search": "lesson07_training_and_generation",
+}
+
+
+def test_every_public_checker_is_assigned_to_a_lesson():
+    assert set(LESSON_OF_CHECKER) == {name for name in checks.__all__ if name.startswith("check_")}
+
+
+@pytest.mark.parametrize("name", sorted(LESSON_OF_CHECKER))
+def test_the_package_re_exports_each_checker_from_its_lessons_module(name):
+    lesson = importlib.import_module(f"transformer_lesson.checks.{LESSON_OF_CHECKER[name]}")
+    assert getattr(checks, name) is getattr(lesson, name)
+
+
+def causal_mask_that_spins_forever(size):
+    while size >= 0:
+        size += 1
+
+
+def test_a_time_limit_set_on_the_package_is_the_one_the_checkers_use(monkeypatch):
+    monkeypatch.setattr(checks, "TIME_LIMIT", 0.2)
+    with pytest.raises(AssertionError, match=r"ran for more than 0\.2 s on size=4"):
+        checks.check_causal_mask(causal_mask_that_spins_forever)
