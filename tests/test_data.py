@@ -4,9 +4,9 @@ import json
 import pytest
 import torch
 
-from transformer_lesson import data, grammar
-from transformer_lesson.data import (BOS, EOS, PAD, UNK, TranslationDataset, Vocab, build_vocabs, join_chinese,
-                                     load_corpus, load_pairs, make_batches, tokenize_chinese, tokenize_english)
+from transformer_lesson.capstone import data, grammar
+from transformer_lesson.capstone.data import (BOS, EOS, PAD, UNK, TranslationDataset, Vocab, build_vocabs, join_chinese,
+                                     load_corpus, load_pairs, tokenize_chinese, tokenize_english)
 
 ALL = grammar.all_pairs()
 TRANSLATION = {p.english: p.chinese for p in ALL}
@@ -301,7 +301,7 @@ def test_vocab_rejects_bad_input_with_a_clear_message(call, error, match):
 def test_batches_are_padded_with_bos_and_eos_in_place():
     pairs = [("I am a student", "我 是 学生"), ("they study Chinese in the library today", "他们 今天 在 图书馆 学习 中文")]
     source, target = build_vocabs(pairs)
-    (batch,) = make_batches(pairs, source, target, batch_size=8, shuffle=False)
+    (batch,) = TranslationDataset(pairs, source, target).batches(batch_size=8, shuffle=False)
     assert batch.src.shape == (2, 7) and batch.tgt_in.shape == (2, 7) and batch.tgt_out.shape == (2, 7)
     assert batch.src.dtype == torch.long
     assert batch.src[0].tolist() == source.encode(["i", "am", "a", "student"]) + [PAD] * 3
@@ -346,23 +346,23 @@ def test_shuffled_batches_follow_the_generator():
     (dict(batch_size=2.5), TypeError, "batch_size"),
     (dict(batch_size=2, generator=0), TypeError, "torch.Generator"),
 ])
-def test_make_batches_rejects_bad_arguments(kwargs, error, match):
+def test_batches_reject_bad_arguments(kwargs, error, match):
     source, target = build_vocabs(TRAIN[:5])
     with pytest.raises(error, match=match):
-        make_batches(TRAIN[:5], source, target, **kwargs)
+        list(TranslationDataset(TRAIN[:5], source, target).batches(**kwargs))
 
 
-def test_make_batches_rejects_pairs_that_are_not_pairs():
+def test_a_dataset_rejects_pairs_that_are_not_pairs():
     source, target = build_vocabs(TRAIN[:5])
     with pytest.raises(TypeError, match="load_pairs"):
-        make_batches("corpus.tsv", source, target, 2)
+        TranslationDataset("corpus.tsv", source, target)
     with pytest.raises(TypeError, match=r"pairs\[1\]"):
-        make_batches([("a", "b"), ("a",)], source, target, 2)
+        TranslationDataset([("a", "b"), ("a",)], source, target)
     with pytest.raises(ValueError, match="at least one"):
-        make_batches([], source, target, 2)
+        TranslationDataset([], source, target)
     with pytest.raises(TypeError, match="src_vocab"):
-        make_batches(TRAIN[:5], {"a": 1}, target, 2)
+        TranslationDataset(TRAIN[:5], {"a": 1}, target)
 
 
 def test_public_names_are_exported():
-    assert {"load_pairs", "load_corpus", "Vocab", "make_batches", "TranslationDataset"} <= set(data.__all__)
+    assert {"load_pairs", "load_corpus", "check_pairs", "Vocab", "TranslationDataset"} <= set(data.__all__)

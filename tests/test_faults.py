@@ -29,9 +29,10 @@ from transformer_lesson import (EncoderLayer, LayerNorm, MultiHeadAttention, Pos
                                 PositionwiseFeedForward, Transformer, Translator, beam_search, checks,
                                 greedy_decode, padding_mask, scaled_dot_product_attention, sinusoidal_encoding,
                                 train_translator)
-from transformer_lesson import _files, training
-from transformer_lesson.__main__ import main as cli_main
-from transformer_lesson.data import load_pairs
+from transformer_lesson.capstone import files as _files
+from transformer_lesson.capstone import cli
+from transformer_lesson.capstone.cli import main as cli_main
+from transformer_lesson.capstone.data import load_pairs
 
 REPO = Path(__file__).resolve().parents[1]
 PAIRS = [("I am a student", "我 是 学生"), ("you are a teacher", "你 是 老师"), ("he drinks tea", "他 喝 茶"),
@@ -53,7 +54,7 @@ def fake_training(tiny, monkeypatch):
         calls.append(seed)
         time.sleep(0.3)                                  # long enough for a second run to arrive meanwhile
         return tiny
-    monkeypatch.setattr(training, "train_translator", train)
+    monkeypatch.setattr(cli, "train_translator", train)
     return calls
 
 

@@ -4,7 +4,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from transformer_lesson import experiments, plots, scaled_dot_product_attention, widgets
+from transformer_lesson import scaled_dot_product_attention
+from transformer_lesson.lessons.lesson01_self_attention import experiments, plots, widgets
 
 SENTENCE = "I am a student".split()
 

@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from transformer_lesson import experiments, plots, widgets
+from transformer_lesson.lessons.lesson02_positional_encoding import experiments, plots, widgets
 from transformer_lesson.positional import sinusoidal_encoding
 
 

@@ -9,7 +9,8 @@ import torch
 from matplotlib.figure import Figure
 from torch import nn
 
-from transformer_lesson import MultiHeadAttention, causal_mask, experiments, plots, widgets
+from transformer_lesson import MultiHeadAttention, causal_mask, drawing
+from transformer_lesson.lessons.lesson03_multi_head_attention import experiments, plots, widgets
 
 
 pytestmark = pytest.mark.usefixtures("chinese_font")  # tests/conftest.py
@@ -97,7 +98,7 @@ def test_head_attention_grid_draws_one_panel_per_head():
 
 
 def test_mark_offset_outlines_one_cell_per_query_that_has_such_a_key():
-    fig, ax = plots.new_figure()
+    fig, ax = drawing.new_figure()
     plots.mark_offset(ax, -2, 5)
     xs, ys = ax.lines[-1].get_data()
     corners = [(x, y) for x, y in zip(xs, ys) if x == x]             # drop the NaN separators

@@ -6,7 +6,8 @@ import pytest
 import torch
 from torch import nn
 
-from transformer_lesson import LayerNorm, experiments, plots, widgets
+from transformer_lesson import LayerNorm
+from transformer_lesson.lessons.lesson04_residual_layernorm import experiments, plots, widgets
 
 
 

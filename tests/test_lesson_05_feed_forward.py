@@ -8,7 +8,7 @@ import pytest
 import torch
 from matplotlib.figure import Figure
 
-from transformer_lesson import experiments, plots, widgets
+from transformer_lesson.lessons.lesson05_feed_forward import experiments, plots, widgets
 
 
 pytestmark = pytest.mark.usefixtures("chinese_font")  # tests/conftest.py

@@ -7,8 +7,9 @@ import torch
 from matplotlib.figure import Figure
 from torch import nn
 
-from transformer_lesson import Transformer, causal_mask, experiments, plots, sinusoidal_encoding, widgets
-from transformer_lesson.data import build_vocabs, load_corpus, tokenize_chinese, tokenize_english
+from transformer_lesson import Transformer, causal_mask, sinusoidal_encoding
+from transformer_lesson.lessons.lesson06_encoder_decoder import experiments, plots, widgets
+from transformer_lesson.capstone.data import build_vocabs, load_corpus, tokenize_chinese, tokenize_english
 
 
 pytestmark = pytest.mark.usefixtures("chinese_font")  # tests/conftest.py

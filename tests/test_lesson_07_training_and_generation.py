@@ -15,9 +15,10 @@ import pytest
 import torch
 from matplotlib.figure import Figure
 
-from transformer_lesson import experiments, plots, train_translator, widgets
-from transformer_lesson.data import load_corpus
-from transformer_lesson.training import label_smoothing_floor
+from transformer_lesson import train_translator
+from transformer_lesson.lessons.lesson07_training_and_generation import experiments, plots, widgets
+from transformer_lesson.capstone.data import load_corpus
+from transformer_lesson.capstone.training import label_smoothing_floor
 
 REORDERED = "they study Chinese in the library today"          # 他们 今天 在 图书馆 学习 中文
 
@@ -46,7 +47,7 @@ def test_no_prediction_goes_below_the_label_smoothing_floor():
 
 
 def test_training_history_stays_above_the_floor(translator):
-    floor = label_smoothing_floor(len(translator.tgt_vocab), translator.config["label_smoothing"])
+    floor = label_smoothing_floor(len(translator.tgt_vocab), translator.config.label_smoothing)
     assert min(translator.history["loss"]) > floor
 
 
@@ -54,7 +55,7 @@ def test_training_history_stays_above_the_floor(translator):
 
 def test_cross_attention_map_has_one_row_per_produced_token_and_one_column_per_english_word(translator):
     m = experiments.cross_attention_map(translator, REORDERED)
-    L, h = translator.config["num_layers"], translator.config["num_heads"]
+    L, h = translator.config.num_layers, translator.config.num_heads
     assert m["source"] == REORDERED.lower().split()
     assert m["target"][-1] == "<eos>" and m["translation"] == translator.translate(REORDERED)
     assert m["weights"].shape == (L, h, len(m["target"]), len(m["source"]))
@@ -72,8 +73,8 @@ def test_cross_attention_map_rejects_unknown_words_and_non_translators(translato
 
 def test_head_diversity_matrices_are_symmetric_with_a_zero_diagonal(translator):
     result = experiments.head_diversity(translator, ["I am a student", REORDERED])
-    h = translator.config["num_heads"]
-    assert len(result["modules"]) == 3 * translator.config["num_layers"]   # encoder self, decoder self + cross
+    h = translator.config.num_heads
+    assert len(result["modules"]) == 3 * translator.config.num_layers   # encoder self, decoder self + cross
     for row in result["modules"]:
         d = torch.tensor(row["distances"])
         assert d.shape == (h, h)
@@ -196,7 +197,7 @@ def test_cross_attention_widget_shows_the_mean_of_heads_then_one_head(translator
 # ---- plots ------------------------------------------------------------------------------------------------
 
 def test_training_curves_draw_loss_and_learning_rate(translator):
-    fig = plots.training_curves(translator.history, floor=0.5, warmup=translator.config["warmup"])
+    fig = plots.training_curves(translator.history, floor=0.5, warmup=translator.config.warmup)
     assert isinstance(fig, Figure) and len(fig.axes) == 2
     with pytest.raises(ValueError, match="one per step"):
         plots.training_curves({"loss": [1.0, 0.5], "lr": [0.1]})
@@ -208,7 +209,7 @@ def test_lr_schedule_plot_draws_one_line_per_schedule():
 
 
 def test_next_token_panels_one_panel_per_step_and_shape_check(translator):
-    from transformer_lesson.pipeline import trace_translation
+    from transformer_lesson.capstone.pipeline import trace_translation
     trace = trace_translation(translator, "Do you like tea?")
     chosen = trace.target_tokens + ["<eos>"]
     fig = plots.next_token_panels(trace.probabilities[0], translator.tgt_vocab.tokens, chosen, k=3)

@@ -6,7 +6,7 @@ import torch
 from matplotlib.figure import Figure
 from torch import nn
 
-from transformer_lesson import experiments, plots, widgets
+from transformer_lesson.lessons.lesson08_why_attention import experiments, plots, widgets
 
 
 pytestmark = pytest.mark.usefixtures("chinese_font")  # tests/conftest.py

@@ -5,8 +5,8 @@ import pytest
 import torch
 
 from transformer_lesson import greedy_decode
-from transformer_lesson.pipeline import trace_translation
-from transformer_lesson.training import train_translator
+from transformer_lesson.capstone.pipeline import trace_translation
+from transformer_lesson.capstone.training import train_translator
 
 PAIRS = [("I am a student", "我 是 学生"), ("you are a teacher", "你 是 老师"), ("he is a doctor", "他 是 医生"),
          ("she is a nurse", "她 是 护士"), ("I am a teacher", "我 是 老师"), ("you are a student", "你 是 学生")]

@@ -23,7 +23,7 @@ from nbclient import NotebookClient
 
 PROBE = r'''
 import gc, json, time, statistics
-from transformer_lesson.widgets import FigureWidget
+from transformer_lesson.drawing import FigureWidget
 def _is_figure_widget(o):
     try:
         return isinstance(o, FigureWidget)

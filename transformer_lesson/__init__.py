@@ -11,7 +11,7 @@ from .model import Decoder, DecoderLayer, Encoder, EncoderLayer, Transformer
 from .multihead import MultiHeadAttention, capture_attention
 from .positional import PositionalEncoding, sinusoidal_encoding
 from .residual import LayerNorm, ResidualConnection
-from .training import Translator, train_translator
+from .capstone import Translator, TranslatorConfig, train_translator
 
 __version__ = "0.1.0"
 
@@ -21,5 +21,5 @@ __all__ = [
     "MultiHeadAttention", "capture_attention", "LayerNorm", "ResidualConnection", "PositionwiseFeedForward",
     "EncoderLayer", "DecoderLayer", "Encoder", "Decoder", "Transformer",
     "Hypothesis", "greedy_decode", "beam_search", "sample_decode",
-    "train_translator", "Translator",
+    "train_translator", "Translator", "TranslatorConfig",
 ]

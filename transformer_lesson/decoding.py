@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import torch
 
 from ._validate import check_number, check_positive_int, check_tensor, check_token_id, shape_str
+from .runtime import eval_mode
 
 __all__ = ["Hypothesis", "greedy_decode", "beam_search", "sample_decode", "length_penalty"]
 
@@ -57,25 +58,9 @@ def _next_log_probs(model, ys, memory, src_mask, temperature: float = 1.0) -> to
     return torch.log_softmax(model.generator(hidden) / temperature, dim=-1)
 
 
-class _EvalMode:
-    """Decode in eval mode (no dropout) and without gradients, then restore the model's mode."""
-
-    def __init__(self, model):
-        self.model, self.was_training = model, model.training
-
-    def __enter__(self):
-        self.grad = torch.no_grad()
-        self.grad.__enter__()
-        self.model.eval()
-
-    def __exit__(self, *exc):
-        self.model.train(self.was_training)
-        self.grad.__exit__(*exc)
-
-
 def _run_decode(model, src, max_len, bos_id, eos_id, choose) -> list[Hypothesis]:
     src, max_len = _prepare(model, src, max_len, bos_id, eos_id)
-    with _EvalMode(model):
+    with eval_mode(model):
         src_mask = model.source_mask(src)
         memory = model.encode(src, src_mask)
         B = src.size(0)
@@ -129,7 +114,7 @@ def beam_search(model, src: torch.Tensor, beam_size: int = 4, max_len: int | Non
     if src.size(0) != 1:
         raise ValueError(f"expected one source sentence, shape (S,) or (1, S), got batch of {src.size(0)}; "
                          "call beam_search once per sentence")
-    with _EvalMode(model):
+    with eval_mode(model):
         src_mask = model.source_mask(src)
         memory = model.encode(src, src_mask)                      # (1, S, d)
         ys = torch.full((1, 1), bos_id, dtype=torch.long, device=src.device)

@@ -182,12 +182,19 @@ class Transformer(nn.Module):
         self.src_embed = nn.Embedding(src_vocab_size, d_model)
         self.tgt_embed = nn.Embedding(tgt_vocab_size, d_model)
         self.positional = PositionalEncoding(d_model, max_len, dropout)
-        self.encoder = Encoder(num_encoder_layers, d_model, num_heads, d_ff, dropout, norm_first, activation, final_norm)
-        self.decoder = Decoder(num_decoder_layers, d_model, num_heads, d_ff, dropout, norm_first, activation, final_norm)
+        self.encoder, self.decoder = self.build_stacks(num_encoder_layers, num_decoder_layers, d_model, num_heads,
+                                                       d_ff, dropout, norm_first, activation, final_norm)
         self.generator = nn.Linear(d_model, tgt_vocab_size)  # the output distribution's logits
         for p in self.parameters():                          # Xavier init, as nn.Transformer and the paper's code
             if p.dim() > 1:
                 nn.init.xavier_uniform_(p)
+
+    def build_stacks(self, num_encoder_layers: int, num_decoder_layers: int, d_model: int, num_heads: int,
+                     d_ff: int, dropout: float, norm_first: bool, activation: str, final_norm: bool | None):
+        """The encoder and decoder stacks. A subclass may build others (the training benchmark puts
+        `torch.nn.Transformer`'s here and overrides `encode` and `decode` to call them)."""
+        return (Encoder(num_encoder_layers, d_model, num_heads, d_ff, dropout, norm_first, activation, final_norm),
+                Decoder(num_decoder_layers, d_model, num_heads, d_ff, dropout, norm_first, activation, final_norm))
 
     def _embed(self, tokens: torch.Tensor, embedding: nn.Embedding, name: str) -> torch.Tensor:
         check_tensor(name, tokens, shape=f"(B, {name[0].upper()})", ndim=2, integer=True)

@@ -41,7 +41,6 @@ class MultiHeadAttention(nn.Module):
         self.w_v = nn.Linear(d_model, d_model, bias=bias)
         self.w_o = nn.Linear(d_model, d_model, bias=bias)  # mixes the concatenated heads
         self._captures: list[list[torch.Tensor]] = []                 # filled by capture_attention
-        self.attention_weights: torch.Tensor | None = None             # TEMP: callers move to capture_attention
 
     def split_heads(self, x: torch.Tensor) -> torch.Tensor:
         """(B, T, d_model) -> (B, h, T, d_k): head i takes features i*d_k .. (i+1)*d_k."""
@@ -68,7 +67,6 @@ class MultiHeadAttention(nn.Module):
         v = self.split_heads(self.w_v(value))                          # (B, h, T_k, d_k)
         heads, weights = scaled_dot_product_attention(
             q, k, v, mask, dropout_p=self.dropout if self.training else 0.0)  # (B, h, T_q, d_k)
-        self.attention_weights = weights.detach()
         for sink in self._captures:
             sink.append(weights.detach())                              # (B, h, T_q, T_k)
         out = self.w_o(self.merge_heads(heads))                        # (B, T_q, d_model)

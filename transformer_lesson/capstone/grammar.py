@@ -16,7 +16,7 @@ order. `split()` then holds out whole *meanings* for the test split: a meaning (
 time, place) or (subject, noun) goes to the test split with all its forms (statement, negative,
 question), so a test sentence is never seen in training in any form, while every word is.
 
-Run `python -m transformer_lesson.grammar` to regenerate `datasets/en_zh_{train,test}.tsv`;
+Run `python -m transformer_lesson.capstone.grammar` to regenerate `datasets/en_zh_{train,test}.tsv`;
 `--check` verifies that the shipped files equal a fresh generation, byte for byte.
 
 Conventions (the English side of the TSV is written the way a person writes it, so it reads
@@ -334,7 +334,7 @@ def _summary(train: list[tuple[str, str]], test: list[tuple[str, str]]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m transformer_lesson.grammar",
+        prog="python -m transformer_lesson.capstone.grammar",
         description="Regenerate the English→Chinese corpus (datasets/en_zh_train.tsv, en_zh_test.tsv).")
     parser.add_argument("--out", type=Path, default=DATASET_DIR, help="folder to write to (default: the package's)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the held-out split (default 0, the shipped one)")
@@ -348,7 +348,7 @@ def main(argv: list[str] | None = None) -> int:
                  if not (args.out / name).is_file() or (args.out / name).read_bytes() != format_tsv(pairs)]
         if stale:
             print(f"out of date in {args.out}: {', '.join(stale)}; "
-                  "run `python -m transformer_lesson.grammar` to regenerate", file=sys.stderr)
+                  "run `python -m transformer_lesson.capstone.grammar` to regenerate", file=sys.stderr)
             return 1
         print(f"{args.out}: up to date ({_summary(train, test)})")
         return 0

@@ -18,9 +18,12 @@ from dataclasses import dataclass
 
 import torch
 
-from ._validate import shape_str
+from .._validate import shape_str
+from ..decoding import greedy_decode
+from ..multihead import capture_attention
+from ..runtime import eval_mode
 from .data import BOS, EOS, join_chinese
-from .decoding import greedy_decode
+from .translator import Translator
 
 __all__ = ["PipelineTrace", "trace_translation"]
 
@@ -38,6 +41,8 @@ class PipelineTrace:
     probabilities: torch.Tensor         # (1, T, V)         step 5
     chosen_probabilities: list[float]   # P(chosen token) at each step, the last one for <eos>
     translation: str                    # step 6
+    attention: dict[str, torch.Tensor]  # each attention module's weights in steps 3-4, e.g.
+                                        # "encoder.layers.0.self_attn": (1, h, S, S), "decoder.layers.1.cross_attn": (1, h, T, S)
 
     def table(self) -> str:
         """The six steps as a small text table: name, output shape, what it holds."""
@@ -69,29 +74,25 @@ def _pad(text: str, width: int) -> str:
 
 def trace_translation(translator, sentence: str) -> PipelineTrace:
     """Run the six steps one at a time for `sentence` with greedy decoding, keeping every intermediate."""
-    from .training import Translator
     if not isinstance(translator, Translator):
         raise TypeError(f"expected a transformer_lesson.Translator, got {type(translator).__name__}")
     model = translator.model
     words = translator.source_words(sentence)                      # clear error for unknown words
     ids = translator.encode_source(sentence)                        # (1, S)
-    was_training = model.training
-    model.eval()
-    try:
-        with torch.no_grad():
-            embedded = model.src_embed(ids) * math.sqrt(model.d_model)              # step 1: (1, S, d)
-            with_positions = model.positional(embedded)                             # step 2: + PE
-            src_mask = model.source_mask(ids)
-            memory = model.encoder(with_positions, src_mask)                        # step 3
-            torch.testing.assert_close(memory, model.encode(ids), msg="trace differs from model.encode")
-            generated = greedy_decode(model, ids, bos_id=BOS, eos_id=EOS)[0].tokens  # step 6 (the loop)
-            tgt = torch.tensor([[BOS] + generated])                                  # (1, T)
-            states = model.decode(tgt, memory, src_mask)                            # step 4: (1, T, d)
-            probabilities = torch.softmax(model.generator(states), dim=-1)          # step 5: (1, T, V)
-    finally:
-        model.train(was_training)
+    with eval_mode(model):
+        embedded = model.src_embed(ids) * math.sqrt(model.d_model)              # step 1: (1, S, d)
+        with_positions = model.positional(embedded)                             # step 2: + PE
+        src_mask = model.source_mask(ids)
+        generated = greedy_decode(model, ids, bos_id=BOS, eos_id=EOS)[0].tokens  # step 6 (the loop)
+        tgt = torch.tensor([[BOS] + generated])                                  # (1, T)
+        with capture_attention(model) as captured:
+            memory = model.encoder(with_positions, src_mask)                    # step 3
+            states = model.decode(tgt, memory, src_mask)                        # step 4: (1, T, d)
+        torch.testing.assert_close(memory, model.encode(ids), msg="trace differs from model.encode")
+        probabilities = torch.softmax(model.generator(states), dim=-1)          # step 5: (1, T, V)
+    attention = {name: calls[-1] for name, calls in captured.items()}
     chosen = generated + [EOS]
     chosen_probs = [probabilities[0, t, tok].item() for t, tok in enumerate(chosen)]
     target_tokens = translator.tgt_vocab.decode(generated)
     return PipelineTrace(words, ids, embedded, with_positions, memory, target_tokens, states,
-                         probabilities, chosen_probs, join_chinese(target_tokens))
+                         probabilities, chosen_probs, join_chinese(target_tokens), attention)

@@ -1,6 +1,6 @@
 """Training benchmark: how long does the course's Transformer take to learn the capstone corpus?
 
-    python -m transformer_lesson.bench_training
+    python -m transformer_lesson.capstone.bench
 
 Trains two models of the same size on the same data, one after the other, and reports the training
 seconds each needs to reach the target exact-match accuracy (98% by default) on the held-out split:
@@ -27,10 +27,12 @@ import time
 import torch
 from torch import nn
 
+from ..model import Transformer
+from ..runtime import count_parameters, torch_threads
+from .config import DEFAULTS, TranslatorConfig
 from .data import PAD, TranslationDataset, build_vocabs, load_corpus
-from .model import Transformer
-from .training import (DEFAULTS, Translator, _build_model, evaluate, small_embeddings, torch_threads, training_steps,
-                       warm_up_torch)
+from .training import small_embeddings, training_steps, warm_up_torch
+from .translator import Translator, evaluate
 
 __all__ = ["TorchTransformerModel", "time_to_accuracy", "main"]
 
@@ -46,34 +48,32 @@ class TorchTransformerModel(Transformer):
     def __init__(self, src_vocab_size: int, tgt_vocab_size: int, d_model: int, num_heads: int, num_layers: int,
                  d_ff: int, dropout: float, max_len: int = 64, pad_id: int = PAD):
         super().__init__(src_vocab_size, tgt_vocab_size, d_model=d_model, num_heads=num_heads,
-                         num_encoder_layers=1, num_decoder_layers=1, d_ff=d_ff, dropout=dropout,
+                         num_encoder_layers=num_layers, num_decoder_layers=num_layers, d_ff=d_ff, dropout=dropout,
                          max_len=max_len, pad_id=pad_id)
-        del self.encoder, self.decoder                        # the course's stacks are replaced by PyTorch's
-        self.core = nn.Transformer(d_model, num_heads, num_layers, num_layers, d_ff, dropout, batch_first=True)
-        self.core.encoder.enable_nested_tensor = self.core.encoder.use_nested_tensor = False  # plain tensors
-        for p in self.parameters():                           # Xavier everywhere, as the course model does
-            if p.dim() > 1:
-                nn.init.xavier_uniform_(p)
+
+    def build_stacks(self, num_encoder_layers, num_decoder_layers, d_model, num_heads, d_ff, dropout, norm_first,
+                     activation, final_norm):
+        """PyTorch's stacks instead of the course's (Post-LN, ReLU, as the course model)."""
+        core = nn.Transformer(d_model, num_heads, num_encoder_layers, num_decoder_layers, d_ff, dropout,
+                              batch_first=True)
+        core.encoder.enable_nested_tensor = core.encoder.use_nested_tensor = False  # plain tensors
+        return core.encoder, core.decoder
 
     def encode(self, src: torch.Tensor, src_mask: torch.Tensor | None = None) -> torch.Tensor:
         x = self._embed(src, self.src_embed, "src")                           # (B, S, d_model)
-        return self.core.encoder(x, src_key_padding_mask=src == self.pad_id)  # True = padding, ignored
+        return self.encoder(x, src_key_padding_mask=src == self.pad_id)  # True = padding, ignored
 
     def decode(self, tgt: torch.Tensor, memory: torch.Tensor, memory_mask: torch.Tensor | None = None) -> torch.Tensor:
         T = tgt.size(1)
         future = torch.ones(T, T, dtype=torch.bool, device=tgt.device).triu(1)  # True above the diagonal: hidden
         memory_padding = None if memory_mask is None else ~memory_mask[:, 0, 0, :]  # (B, 1, 1, S) -> (B, S)
         y = self._embed(tgt, self.tgt_embed, "tgt")
-        return self.core.decoder(y, memory, tgt_mask=future, memory_key_padding_mask=memory_padding,
+        return self.decoder(y, memory, tgt_mask=future, memory_key_padding_mask=memory_padding,
                                  tgt_is_causal=True)
 
 
-def count_parameters(model: nn.Module) -> int:
-    return sum(p.numel() for p in model.parameters())
-
-
 def time_to_accuracy(model: Transformer, translator_vocabs, dataset: TranslationDataset, test_pairs, *,
-                     target: float, eval_every: int, max_epochs: int, seed: int, config: dict) -> dict:
+                     target: float, eval_every: int, max_epochs: int, seed: int, config: TranslatorConfig) -> dict:
     """Train until greedy exact match on `test_pairs` reaches `target`; evaluation time is not counted.
 
     Returns {"seconds", "steps", "epochs", "accuracy", "reached", "eval_seconds", "curve"}, where curve
@@ -83,9 +83,9 @@ def time_to_accuracy(model: Transformer, translator_vocabs, dataset: Translation
     translator = Translator(model, src_vocab, tgt_vocab)
     train_seconds, eval_seconds, curve = 0.0, 0.0, []
     accuracy, reached, info = 0.0, False, None
-    steps = training_steps(model, dataset, epochs=max_epochs, batch_size=config["batch_size"],
-                           lr_factor=config["lr_factor"], warmup=config["warmup"],
-                           label_smoothing=config["label_smoothing"], seed=seed)
+    steps = training_steps(model, dataset, epochs=max_epochs, batch_size=config.batch_size,
+                           lr_factor=config.lr_factor, warmup=config.warmup,
+                           label_smoothing=config.label_smoothing, seed=seed)
     tick = time.perf_counter()
     for info in steps:
         if info.step % eval_every:
@@ -133,15 +133,15 @@ def _load_note() -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m transformer_lesson.bench_training",
+        prog="python -m transformer_lesson.capstone.bench",
         description="Seconds of training to reach a target held-out accuracy: the course's Transformer "
                     "against a plain torch.nn.Transformer of the same size, same data, same schedule.")
     parser.add_argument("--target", type=float, default=0.98,
                         help="held-out greedy exact-match accuracy to reach (default 0.98)")
     parser.add_argument("--eval-every", type=int, default=20, metavar="STEPS",
                         help="evaluate on the held-out split every STEPS training steps (default 20)")
-    parser.add_argument("--max-epochs", type=int, default=2 * DEFAULTS["epochs"],
-                        help=f"give up after this many epochs (default {2 * DEFAULTS['epochs']})")
+    parser.add_argument("--max-epochs", type=int, default=2 * DEFAULTS.epochs,
+                        help=f"give up after this many epochs (default {2 * DEFAULTS.epochs})")
     parser.add_argument("--seed", type=int, default=0, help="first seed for weights and batch order (default 0)")
     parser.add_argument("--repeats", type=int, default=3,
                         help="runs per model, with seeds SEED, SEED+1, ...; medians are compared (default 3)")
@@ -164,17 +164,17 @@ def _run(args) -> int:
     train_pairs, test_pairs = load_corpus("train"), load_corpus("test")
     src_vocab, tgt_vocab = build_vocabs(train_pairs)
     dataset = TranslationDataset(train_pairs, src_vocab, tgt_vocab)
-    config = dict(DEFAULTS)
-    size = {k: config[k] for k in ("d_model", "num_heads", "num_layers", "d_ff", "dropout")}
+    config = DEFAULTS
+    size = {k: getattr(config, k) for k in ("d_model", "num_heads", "num_layers", "d_ff", "dropout")}
     print("Training benchmark: seconds of training until greedy exact match on the held-out split "
           f">= {args.target:.0%}")
     print(f"  corpus     {len(train_pairs)} training pairs, {len(test_pairs)} held-out pairs; "
           f"vocabularies {len(src_vocab)} English / {len(tgt_vocab)} Chinese tokens")
     print(f"  model      d_model={size['d_model']}, heads={size['num_heads']}, {size['num_layers']}+"
           f"{size['num_layers']} layers, d_ff={size['d_ff']}, dropout={size['dropout']}")
-    print(f"  training   batches of {config['batch_size']} (same order for both), Adam(0.9, 0.98, 1e-9), "
-          f"lr = {config['lr_factor']} * d_model^-0.5 * min(step^-0.5, step * {config['warmup']}^-1.5), "
-          f"label smoothing {config['label_smoothing']}, embeddings start at std {config['embed_init_std']}")
+    print(f"  training   batches of {config.batch_size} (same order for both), Adam(0.9, 0.98, 1e-9), "
+          f"lr = {config.lr_factor} * d_model^-0.5 * min(step^-0.5, step * {config.warmup}^-1.5), "
+          f"label smoothing {config.label_smoothing}, embeddings start at std {config.embed_init_std}")
     print(f"  evaluation every {args.eval_every} steps (not counted in the training time), "
           f"at most {args.max_epochs} epochs")
     threads = torch.get_num_threads()
@@ -184,7 +184,7 @@ def _run(args) -> int:
 
     builders = {
         "course": ("transformer_lesson.Transformer",
-                   lambda: _build_model(len(src_vocab), len(tgt_vocab), **size)),
+                   lambda: config.build_model(len(src_vocab), len(tgt_vocab))),
         "torch": ("torch.nn.Transformer",
                   lambda: TorchTransformerModel(len(src_vocab), len(tgt_vocab), **size)),
     }
@@ -200,8 +200,8 @@ def _run(args) -> int:
             with torch.random.fork_rng(devices=[]):
                 torch.manual_seed(seed)
                 model = build()
-                if config["embed_init_std"] is not None:
-                    small_embeddings(model, config["embed_init_std"])
+                if config.embed_init_std is not None:
+                    small_embeddings(model, config.embed_init_std)
                 result = time_to_accuracy(model, (src_vocab, tgt_vocab), dataset, test_pairs, target=args.target,
                                           eval_every=args.eval_every, max_epochs=args.max_epochs, seed=seed,
                                           config=config)

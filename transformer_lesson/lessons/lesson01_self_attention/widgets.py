@@ -1,0 +1,64 @@
+"""Lesson 01, self-attention (自注意力): its interactive controls, each a `drawing.FigureWidget` (controls above a figure redrawn on
+every change, with a caption).
+"""
+from __future__ import annotations
+
+import math
+
+import ipywidgets as ipw
+import torch
+
+from ...drawing import FigureWidget
+from . import experiments, plots
+
+__all__ = ["attention_row_widget", "d_k_scaling_widget"]
+
+
+def attention_row_widget(weights, tokens, *, width: float = 5.0, height: float = 3.0) -> FigureWidget:
+    """A dropdown over the query tokens; shows the chosen query's row of the `(T, T)` weights as bars."""
+    w = torch.as_tensor(weights).detach().double()
+    if w.dim() != 2 or w.shape != (len(tokens), len(tokens)):
+        raise ValueError(f"expected weights of shape (T, T) = ({len(tokens)}, {len(tokens)}) for "
+                         f"{len(tokens)} tokens, got {tuple(w.shape)}")
+    query = ipw.Dropdown(options=[(f"{i}: {t}", i) for i, t in enumerate(tokens)], value=len(tokens) - 1,
+                         description="query")
+
+    def draw(fig, query):
+        row = w[query]
+        top = int(row.argmax())
+        fig.set_layout_engine(None)                                  # fixed margins: no layout passes, twice as fast
+        ax = fig.subplots(gridspec_kw=dict(left=0.14, right=0.97, bottom=0.17, top=0.88))
+        plots.attention_row_bars(row, tokens, ax=ax, title=f"query \"{tokens[query]}\": its row of the weights")
+        caption = (f"“{tokens[query]}” attends most to “{tokens[top]}” (weight {row[top]:.2f}); "
+                   f"its weights sum to {row.sum():.2f}.")
+        return caption, {"query": tokens[query], "top_key": tokens[top], "top_weight": row[top].item(),
+                         "weights": row.tolist()}
+
+    return FigureWidget(draw, {"query": query}, width=width, height=height)
+
+
+def d_k_scaling_widget(d_ks=(1, 2, 4, 8, 16, 32, 64, 128, 256, 512), value: int = 64, n_keys: int = 16,
+                       n_queries: int = 1000, seed: int = 0) -> FigureWidget:
+    """A d_k slider: one query's softmax with and without 1/sqrt(d_k), and entropy / gradient size vs d_k."""
+    d_ks = [int(d) for d in d_ks]
+    rows = experiments.softmax_saturation(d_ks, n_keys=n_keys, n_queries=n_queries, seed=seed)  # once, not per redraw
+    d_k = ipw.SelectionSlider(options=d_ks, value=value, description="d_k")
+
+    def draw(fig, d_k):
+        g = torch.Generator().manual_seed(seed)
+        q, k = torch.randn(d_k, generator=g), torch.randn(n_keys, d_k, generator=g)
+        raw = k @ q                                                  # (n_keys, d_k) @ (d_k,) -> (n_keys,)
+        fig.set_layout_engine(None)                                  # fixed margins: no layout passes, twice as fast
+        ax_bars, ax_entropy, ax_grad = fig.subplots(1, 3, gridspec_kw=dict(left=0.06, right=0.99, bottom=0.16,
+                                                                           top=0.9, wspace=0.3))
+        plots.softmax_scaling_bars(torch.softmax(raw, -1), torch.softmax(raw / math.sqrt(d_k), -1), ax=ax_bars,
+                                   title=f"one query, d_k = {d_k}")
+        plots.saturation_curves(rows, "entropy", ax=ax_entropy, mark_d_k=d_k)
+        plots.saturation_curves(rows, "grad", ax=ax_grad, mark_d_k=d_k)
+        row = rows[d_ks.index(d_k)]
+        caption = (f"d_k = {d_k}: entropy {row['entropy_unscaled']:.2f} nats without the scale, "
+                   f"{row['entropy_scaled']:.2f} with it (uniform: log {n_keys} = {math.log(n_keys):.2f}); "
+                   f"gradient size {row['grad_unscaled']:.3f} without, {row['grad_scaled']:.3f} with.")
+        return caption, dict(row)
+
+    return FigureWidget(draw, {"d_k": d_k}, width=10.0, height=3.2)

@@ -1,0 +1,103 @@
+"""Lesson 04, residual connections and layer normalisation (残差连接和层归一化): its figures. Each function draws on a matplotlib `Axes` it is given (or a new figure) and
+returns the figure, so the same code serves a static cell, a widget redraw and a test.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+from ...drawing import as_array, new_figure
+
+__all__ = ["token_statistics_bars", "feature_bars", "gradient_norms_plot", "loss_curves"]
+
+
+def token_statistics_bars(before, after, tokens: Sequence[str], *, axes=None, title: str = ""):
+    """Per-token mean and standard deviation over the features `(T, d_model)`, before and after LayerNorm."""
+    before, after = as_array(before), as_array(after)
+    if before.shape != after.shape or before.ndim != 2 or before.shape[0] != len(tokens):
+        raise ValueError(f"expected before and after of shape (T, d_model) with T={len(tokens)} tokens, "
+                         f"got {before.shape} and {after.shape}")
+    if axes is None:
+        _, axes = new_figure(8.0, 2.8, ncols=2)
+    axes = np.ravel(axes)
+    x, w = np.arange(len(tokens)), 0.38
+    for ax, name, b, a, target in ((axes[0], "mean", before.mean(-1), after.mean(-1), 0.0),
+                                   (axes[1], "standard deviation", before.std(-1), after.std(-1), 1.0)):
+        ax.bar(x - w / 2, b, w, color="tab:gray", label="before LayerNorm")
+        ax.bar(x + w / 2, a, w, color="tab:blue", label="after LayerNorm")
+        ax.axhline(target, color="tab:blue", lw=1, ls="--")
+        ax.axhline(0.0, color="black", lw=0.6)
+        ax.set_xticks(x)
+        ax.set_xticklabels(list(tokens))
+        ax.set_title(f"{name} per token (over d_model)")
+    axes[0].legend(fontsize=8, loc="best")
+    if title:
+        axes[0].figure.suptitle(title)
+    return axes[0].figure
+
+
+def feature_bars(before, after, *, axes=None, token: str = "", after_ylim: float | None = None):
+    """One token's features before and after LayerNorm, side by side, with each panel's mean and std marked.
+
+    `after_ylim` fixes the right panel's y-range to +-after_ylim, so a widget's redraws are comparable."""
+    before, after = as_array(before).ravel(), as_array(after).ravel()
+    if axes is None:
+        _, axes = new_figure(8.0, 2.8, ncols=2)
+    axes = np.ravel(axes)
+    for ax, values, name, colour in ((axes[0], before, "input x", "tab:gray"),
+                                     (axes[1], after, "LayerNorm(x)", "tab:blue")):
+        mean, std = values.mean(), values.std()                      # numpy's std is the biased one, as in LayerNorm
+        ax.bar(np.arange(values.size), values, color=colour)
+        ax.axhline(mean, color="tab:red", lw=1.2)                    # the mean, and a band of +- one std around it
+        ax.axhspan(mean - std, mean + std, color="tab:red", alpha=0.12)
+        ax.axhline(0.0, color="black", lw=0.6)
+        ax.set_xlabel("feature")
+        std_text = f"{std:.2f}" if std >= 0.01 else f"{std:.1e}"
+        ax.set_title(f"{name}{' of “' + token + '”' if token else ''}: mean {round(mean, 2) + 0.0:.2f}, std {std_text}",
+                     fontsize=10)
+    if after_ylim is not None:
+        axes[1].set_ylim(-after_ylim, after_ylim)
+    return axes[0].figure
+
+
+def gradient_norms_plot(norms: dict, *, ax=None, title: str = ""):
+    """Gradient norm per layer on a log scale, one line per stack (e.g. {"plain": [...], "residual": [...]})."""
+    if ax is None:
+        _, ax = new_figure(6.0, 3.5)
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
+    lo, hi = np.inf, 0.0
+    for label, values in norms.items():
+        values = as_array(values)
+        ax.semilogy(np.arange(1, values.size + 1), values, marker="o", ms=3, label=label)
+        lo, hi = min(lo, values.min()), max(hi, values.max())
+    lo, hi = lo / 2, hi * 2
+    ax.set_ylim(min(lo, hi / 100), hi)                                 # at least two decades: labelled ticks
+    ax.yaxis.set_major_locator(LogLocator(numticks=7))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.0e}".replace("e-0", "e-").replace("e+0", "e+")))
+    ax.yaxis.set_minor_locator(NullLocator())                         # few ticks, plain text: a fast redraw
+    ax.set_xlabel("layer (1 = nearest the input)")
+    ax.set_ylabel("gradient norm (log scale)")
+    ax.set_title(title)
+    ax.grid(True, which="major", alpha=0.3)
+    ax.legend(fontsize=8)
+    return ax.figure
+
+
+def loss_curves(curves: dict, *, ax=None, title: str = "", chance: float | None = None, smooth: int = 1):
+    """Training loss against step, one line per run; `smooth` > 1 draws a running mean over that many steps."""
+    if ax is None:
+        _, ax = new_figure(6.0, 3.5)
+    for label, values in curves.items():
+        values = as_array(values)
+        if smooth > 1 and values.size >= smooth:
+            values = np.convolve(values, np.ones(smooth) / smooth, mode="valid")
+        ax.plot(np.arange(1, values.size + 1) + (smooth - 1 if smooth > 1 else 0), values, label=label)
+    if chance is not None:
+        ax.axhline(chance, color="gray", lw=1, ls=":", label=f"chance ({chance:.2f})")
+    ax.set_xlabel("training step")
+    ax.set_ylabel("loss (cross-entropy)")
+    ax.set_ylim(bottom=0)
+    ax.set_title(title)
+    ax.legend(fontsize=8)
+    return ax.figure

@@ -1,0 +1,62 @@
+"""Lesson 04, residual connections and layer normalisation (残差连接和层归一化): its interactive controls, each a `drawing.FigureWidget` (controls above a figure redrawn on
+every change, with a caption).
+"""
+from __future__ import annotations
+
+import ipywidgets as ipw
+import torch
+
+from ...drawing import FigureWidget
+from ...residual import LayerNorm
+from . import experiments, plots
+
+__all__ = ["layer_norm_widget", "residual_depth_widget"]
+
+
+def layer_norm_widget(x, token: str = "", eps: float = 1e-5, *, width: float = 8.0,
+                      height: float = 3.0) -> FigureWidget:
+    """Sliders that scale and shift one token's features `(d_model,)`; LayerNorm's output does not move,
+    until the scale is so small that the variance comes near `eps`."""
+    x = torch.as_tensor(x).detach().double().reshape(-1)               # (d_model,)
+    norm = LayerNorm(x.numel(), eps).double()
+    with torch.no_grad():
+        reference = norm(x)
+    controls = {"scale": ipw.FloatLogSlider(value=1.0, base=10, min=-3, max=2, step=0.25, description="scale"),
+                "shift": ipw.FloatSlider(value=0.0, min=-10.0, max=10.0, step=0.5, description="shift")}
+
+    def draw(fig, scale, shift):
+        x_in = x * scale + shift                                       # the same token, rescaled and moved
+        with torch.no_grad():
+            y = norm(x_in)
+        change = (y - reference).abs().max().item()
+        std_in, std_out = x_in.std(correction=0).item(), y.std(correction=0).item()
+        fig.set_layout_engine("none")                                  # fixed margins: half the redraw time
+        axes = fig.subplots(1, 2, gridspec_kw=dict(left=0.07, right=0.98, bottom=0.18, top=0.89, wspace=0.18))
+        plots.feature_bars(x_in, y, axes=axes, token=token, after_ylim=2.5)
+        mean_in, mean_out = round(x_in.mean().item(), 2) + 0.0, round(y.mean().item(), 2) + 0.0  # + 0.0: no "-0.00"
+        caption = (f"input {scale:g}·x {'+' if shift >= 0 else '-'} {abs(shift):g}: mean {mean_in:.2f}, std {std_in:.3g}"
+                   f" → LayerNorm: mean {mean_out:.2f}, std {std_out:.3f}; largest change from LayerNorm(x): {change:.1e}.")
+        if std_out < 0.99:
+            caption += f" The variance {std_in ** 2:.1e} is now close to eps = {eps:g}, which damps the output."
+        return caption, {"scale": scale, "shift": shift, "mean_in": x_in.mean().item(), "std_in": std_in,
+                         "mean_out": y.mean().item(), "std_out": std_out, "max_change": change}
+
+    return FigureWidget(draw, controls, width=width, height=height)
+
+
+def residual_depth_widget(depth: int = 32, max_depth: int = 64, width: int = 64, seed: int = 0) -> FigureWidget:
+    """A depth slider over `experiments.gradient_flow`: gradient norm per layer, plain stack against residual."""
+    control = ipw.IntSlider(value=depth, min=2, max=max_depth, step=2, description="depth")
+
+    def draw(fig, depth):
+        flow = experiments.gradient_flow(depth, width=width, seed=seed)
+        fig.set_layout_engine("none")                                  # fixed margins: half the redraw time
+        ax = fig.subplots(gridspec_kw=dict(left=0.12, right=0.97, bottom=0.14, top=0.92))
+        plots.gradient_norms_plot({"plain: h = tanh(Wh + b)": flow["plain"],
+                                   "residual: h = h + tanh(Wh + b)": flow["residual"]},
+                                  ax=ax, title=f"gradient norm per layer, {depth} layers")
+        caption = (f"{depth} layers: the first layer gets {flow['plain_first_over_last']:.1e} × the last layer's "
+                   f"gradient without residual connections, {flow['residual_first_over_last']:.2f} × with them.")
+        return caption, {k: v for k, v in flow.items()}
+
+    return FigureWidget(draw, {"depth": control}, width=6.0, height=3.6)

@@ -1,0 +1,43 @@
+"""Lesson 05, the position-wise feed-forward network (位置感知前馈网络): its interactive controls, each a `drawing.FigureWidget` (controls above a figure redrawn on
+every change, with a caption).
+"""
+from __future__ import annotations
+
+import ipywidgets as ipw
+import torch
+
+from ...drawing import FigureWidget
+from . import experiments, plots
+
+__all__ = ["ffn_hidden_widget"]
+
+
+def ffn_hidden_widget(x, tokens, *, d_ff_options=(16, 32, 64, 128, 256), d_ff: int = 64, activation: str = "relu",
+                      seed: int = 0, width: float = 8.0, height: float = 3.0) -> FigureWidget:
+    """A d_ff slider and an activation dropdown over the hidden activations `activation(x W1^T + b1)`,
+    `(T, d_ff)`, of a seeded FFN on the sentence `x` `(T, d_model)`; the caption counts the zeros."""
+    x = torch.as_tensor(x).detach()
+    if x.dim() != 2 or x.size(0) != len(tokens):
+        raise ValueError(f"expected x of shape (T, d_model) with T={len(tokens)} tokens, got {tuple(x.shape)}")
+    controls = {"d_ff": ipw.SelectionSlider(options=[int(d) for d in d_ff_options], value=d_ff, description="d_ff"),
+                "activation": ipw.Dropdown(options=["relu", "gelu"], value=activation, description="activation")}
+
+    def draw(fig, d_ff, activation):
+        ffn = experiments.seeded_feed_forward(x.size(-1), d_ff, activation, seed)
+        with torch.no_grad():
+            hidden = ffn.activation(ffn.linear1(x))                      # (T, d_model) -> (T, d_ff)
+        stats = experiments.hidden_activation_stats(hidden)
+        fig.set_layout_engine(None)     # fixed margins: no layout engine, so savefig draws once, not twice
+        ax = fig.add_subplot(fig.add_gridspec(1, 1, left=0.11, right=1.0, bottom=0.17, top=0.9)[0])
+        plots.hidden_activation_heatmap(hidden, tokens, ax=ax,
+                                        title=f"{activation}(x W1 + b1): {len(tokens)} positions × {d_ff} hidden units")
+        if activation == "relu":
+            caption = (f"ReLU, d_ff = {d_ff}: {stats['zero_fraction']:.0%} of the {hidden.numel()} hidden "
+                       f"activations are exactly 0 (white): those units are switched off for that word.")
+        else:
+            caption = (f"GELU, d_ff = {d_ff}: {stats['zero_fraction']:.0%} are exactly 0; "
+                       f"{stats['negative_fraction']:.0%} are small negatives (down to {stats['min']:.2f}), "
+                       f"where ReLU would give 0.")
+        return caption, {"d_ff": d_ff, "activation": activation, **stats}
+
+    return FigureWidget(draw, controls, width=width, height=height)

@@ -1,0 +1,190 @@
+"""Lesson 07, training and generation (训练与生成): the experiments behind its claims: each function seeded, a few seconds on a CPU, returning
+plain numbers that the notebook prints and asserts and the tests assert too.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import torch
+
+from ..._validate import check_positive_int
+from ...capstone import Translator, trace_translation
+from ...capstone.data import BOS, EOS, join_chinese, tokenize_chinese
+from ...capstone.training import small_embeddings
+from ...decoding import greedy_decode, sample_decode
+from ...runtime import torch_threads
+
+__all__ = ["cross_attention_map", "untrained_copy", "head_diversity", "beam_vs_greedy", "decoding_choices"]
+
+
+def _check_translator(translator) -> None:
+    if not isinstance(translator, Translator):
+        raise TypeError(f"expected a transformer_lesson.Translator, got {type(translator).__name__}")
+
+
+def cross_attention_map(translator, sentence: str) -> dict:
+    """Translate `sentence` greedily and read every decoder layer's cross-attention weights.
+
+    Runs `capstone.trace_translation`, which returns every attention module's weights of its decoder pass
+    over `<bos> y_1 ... y_n`; each layer's cross-attention is `(1, h, T, S)`. Row t is the query that *produces* output token
+    t (y_1 ... y_n, then <eos>); column s is English word s. Returns {"source": English words, "target":
+    produced tokens incl. "<eos>", "weights": (L, h, T, S) tensor, "translation": str}.
+    """
+    _check_translator(translator)
+    trace = trace_translation(translator, sentence)
+    weights = torch.stack([trace.attention[f"decoder.layers.{i}.cross_attn"][0]
+                           for i in range(len(translator.model.decoder.layers))])       # (L, h, T, S)
+    target = trace.target_tokens + ["<eos>"]
+    if weights.shape[-2:] != (len(target), len(trace.words)):
+        raise RuntimeError(f"expected cross-attention weights of shape (L, h, {len(target)}, {len(trace.words)}), "
+                           f"got {tuple(weights.shape)}")
+    return {"source": list(trace.words), "target": target, "weights": weights, "translation": trace.translation}
+
+
+def untrained_copy(translator, seed: int = 0):
+    """A `Translator` with the same vocabularies and sizes as `translator` but freshly initialised weights,
+    initialised as `train_translator` initialises them before its first step (small embeddings included)."""
+    _check_translator(translator)
+    with torch.random.fork_rng(devices=[]):             # the caller's random state is left alone
+        torch.manual_seed(seed)
+        config = translator.config
+        model = config.build_model(len(translator.src_vocab), len(translator.tgt_vocab))
+        if config.embed_init_std is not None:
+            small_embeddings(model, config.embed_init_std)
+    return Translator(model, translator.src_vocab, translator.tgt_vocab, translator.config)
+
+
+def _attention_modules(model) -> list[tuple[str, str]]:
+    """(label, module name) of every attention module, encoder first: ("encoder 1 self", "encoder.layers.0.self_attn")."""
+    mods = [(f"encoder {i + 1} self", f"encoder.layers.{i}.self_attn") for i in range(len(model.encoder.layers))]
+    for i in range(len(model.decoder.layers)):
+        mods += [(f"decoder {i + 1} self", f"decoder.layers.{i}.self_attn"),
+                 (f"decoder {i + 1} cross", f"decoder.layers.{i}.cross_attn")]
+    return mods
+
+
+def head_diversity(translator, sentences: Sequence[str]) -> dict:
+    """Claim C6, second half: how differently the heads of each attention layer look at the same sentences.
+
+    Each sentence is translated (`capstone.trace_translation`), which returns every attention module's
+    weights `(1, h, T_q, T_k)`. For two heads i, j the distance is the total variation between
+    their rows, 0.5 * sum_k |a_ik - b_jk| (0: the same distribution, 1: no overlap), averaged over the
+    query rows, then over the sentences. Returns {"modules": [{"name", "distances" (h x h list), "mean",
+    "min"} ...], "mean": mean over all pairs of heads, "min": the closest pair anywhere}.
+    """
+    _check_translator(translator)
+    if isinstance(sentences, str) or not sentences:
+        raise ValueError("expected a non-empty list of English sentences")
+    modules = _attention_modules(translator.model)
+    h = translator.model.encoder.layers[0].self_attn.num_heads
+    totals = [torch.zeros(h, h, dtype=torch.float64) for _ in modules]
+    with torch_threads(1):
+        for sentence in sentences:
+            attention = trace_translation(translator, sentence).attention
+            for total, (_, module) in zip(totals, modules):
+                w = attention[module][0].double()                            # (h, T_q, T_k)
+                diff = (w[:, None] - w[None, :]).abs().sum(-1) / 2           # (h, h, T_q): TV per query row
+                total += diff.mean(-1)
+    rows, pairs = [], torch.triu_indices(h, h, offset=1)
+    for total, (name, _) in zip(totals, modules):
+        d = total / len(sentences)
+        off = d[pairs[0], pairs[1]]
+        rows.append({"name": name, "distances": d.tolist(), "mean": off.mean().item(), "min": off.min().item()})
+    return {"modules": rows, "num_heads": h, "sentences": len(sentences),
+            "mean": sum(r["mean"] for r in rows) / len(rows), "min": min(r["min"] for r in rows)}
+
+
+def _greedy_by_length(translator, sentences: Sequence[str]) -> list[tuple[str, float]]:
+    """Greedy translations and their log-probabilities, decoding sentences of equal length together (no padding)."""
+    ids = [translator.encode_source(sentence)[0] for sentence in sentences]     # each (S,)
+    by_length: dict[int, list[int]] = {}
+    for i, row in enumerate(ids):
+        by_length.setdefault(row.numel(), []).append(i)
+    results: list = [None] * len(ids)
+    for rows in by_length.values():
+        src = torch.stack([ids[i] for i in rows])                                  # (B, S), all real words
+        for i, hyp in zip(rows, greedy_decode(translator.model, src, bos_id=BOS, eos_id=EOS)):
+            results[i] = (join_chinese(translator.tgt_vocab.decode(hyp.tokens)), hyp.log_prob)
+    return results
+
+
+def beam_vs_greedy(translator, pairs: Sequence[tuple[str, str]], beam_size: int = 4, length_penalty: float = 0.0,
+                   tol: float = 1e-4) -> dict:
+    """Claim C12, second half: beam search's translation against greedy decoding's, sentence by sentence.
+
+    Greedy decoding runs on all sentences of one length at once (a batch without padding), beam search on
+    each sentence alone; their total log-probabilities log P(y | x) (with <eos>) are compared, `tol`
+    absorbing float rounding between the two. With `length_penalty` 0 beam search ranks by log-probability
+    itself. Returns counts ("beam_higher", "same", "beam_lower"), "largest_gain", exact-match counts
+    against the references, and "differ": the sentences where the two translations differ, as
+    (english, reference, greedy, greedy_lp, beam, beam_lp). Unknown English words raise ValueError.
+    """
+    _check_translator(translator)
+    if isinstance(pairs, str) or not pairs:
+        raise ValueError("expected a non-empty list of (english, chinese) pairs")
+    higher = same = lower = greedy_right = beam_right = 0
+    gain, differ, greedy_lps, beam_lps = 0.0, [], [], []
+    with torch_threads(1):
+        greedy_results = _greedy_by_length(translator, [english for english, _ in pairs])
+        beam_results = [translator.alternatives(english, beam_size=beam_size, length_penalty=length_penalty)[0]
+                        for english, _ in pairs]
+    for (english, chinese), (greedy, greedy_lp), (beam, _, beam_lp) in zip(pairs, greedy_results, beam_results):
+        greedy_lps.append(greedy_lp)
+        beam_lps.append(beam_lp)
+        if beam_lp > greedy_lp + tol:
+            higher += 1
+        elif beam_lp < greedy_lp - tol:
+            lower += 1
+        else:
+            same += 1
+        gain = max(gain, beam_lp - greedy_lp)
+        reference = join_chinese(tokenize_chinese(chinese))
+        greedy_right += greedy == reference
+        beam_right += beam == reference
+        if greedy != beam:
+            differ.append((english, reference, greedy, greedy_lp, beam, beam_lp))
+    return {"total": len(pairs), "beam_size": beam_size, "length_penalty": length_penalty,
+            "beam_higher": higher, "same": same, "beam_lower": lower, "largest_gain": gain,
+            "greedy_correct": greedy_right, "beam_correct": beam_right, "differ": differ,
+            "greedy_log_probs": greedy_lps, "beam_log_probs": beam_lps}
+
+
+def decoding_choices(translator, sentence: str, beam_size: int = 4, length_penalty: float = 0.6,
+                     temperature: float = 1.0, num_samples: int = 8, seed: int = 0, cache: dict | None = None) -> dict:
+    """Greedy, beam search and sampling on one sentence, for the decoding widget.
+
+    Returns {"greedy": (text, log_prob), "beam": [(text, score, log_prob), ...] best first,
+    "samples": [(text, log_prob), ...] (`num_samples` draws from softmax(logits / temperature), the
+    log-probabilities under the model itself, at temperature 1; a sample stops at <eos> or after as many
+    tokens as the English sentence has words plus 6), "sample_counts": {text: count}}.
+    The samples come from a generator seeded with `seed`, so the same arguments give the same samples.
+    `cache`: a dict to keep results in, so that moving one slider recomputes only what depends on it.
+    """
+    _check_translator(translator)
+    num_samples = check_positive_int("num_samples", num_samples)
+    cache = {} if cache is None else cache
+    key = (id(translator), sentence)
+
+    def cached(part, compute):
+        if (key, part) not in cache:
+            cache[key, part] = compute()
+        return cache[key, part]
+
+    def sample():
+        src = translator.encode_source(sentence).repeat(num_samples, 1)       # (1, S) -> (n, S)
+        generator = torch.Generator().manual_seed(seed)
+        hyps = sample_decode(translator.model, src, temperature, max_len=src.size(1) + 6, bos_id=BOS, eos_id=EOS,
+                             generator=generator)                             # at most 6 tokens more than English
+        return [(join_chinese(translator.tgt_vocab.decode(h.tokens)), h.log_prob) for h in hyps]
+
+    with torch_threads(1):
+        greedy, _, greedy_lp = cached("greedy", lambda: translator.alternatives(sentence, beam_size=1)[0])
+        beam = cached(("beam", beam_size, length_penalty),
+                      lambda: translator.alternatives(sentence, beam_size=beam_size, length_penalty=length_penalty))
+        samples = cached(("samples", temperature, num_samples, seed), sample)
+    counts: dict[str, int] = {}
+    for text, _ in samples:
+        counts[text] = counts.get(text, 0) + 1
+    return {"sentence": sentence, "greedy": (greedy, greedy_lp), "beam": beam, "samples": samples,
+            "sample_counts": counts, "beam_size": beam_size, "length_penalty": length_penalty,
+            "temperature": temperature}
