@@ -14,7 +14,7 @@ from ..._validate import check_positive_int
 from ...model import EncoderLayer
 from ...multihead import MultiHeadAttention
 from ...positional import PositionalEncoding
-from ...runtime import count_parameters, torch_threads
+from ...runtime import count_parameters, eval_mode, torch_threads
 
 __all__ = ["critical_path_length", "depth_and_work", "time_attention_vs_gru", "gradient_reach", "recall_batch", "recall_tokens", "RecallEmbedding", "RecallAttention", "RecallGRU", "count_parameters", "matched_gru_hidden_size", "recall_accuracy", "long_range_recall", "RECALL_KEYS", "RECALL_VALUES"]
 
@@ -222,13 +222,8 @@ def recall_accuracy(model: nn.Module, distance: int, num_examples: int = 500, se
     """Accuracy on `num_examples` fresh sequences of `distance` pairs, asked about the first pair."""
     generator = torch.Generator().manual_seed(seed + distance)
     tokens, answers, _ = recall_batch(num_examples, distance, generator, asked="first")
-    was_training = model.training
-    model.eval()
-    try:
-        with torch.no_grad():
-            return (model(tokens).argmax(-1) == answers).float().mean().item()
-    finally:
-        model.train(was_training)
+    with eval_mode(model):
+        return (model(tokens).argmax(-1) == answers).float().mean().item()
 
 
 def long_range_recall(seed: int = 0, max_pairs: int = 16, steps: int = 300, batch_size: int = 32, lr: float = 1e-2,
