@@ -1,5 +1,7 @@
-"""Lesson 01, self-attention (自注意力): the experiments behind its claims: each function seeded, a few seconds on a CPU, returning
-plain numbers that the notebook prints and asserts and the tests assert too.
+"""Lesson 01, self-attention (自注意力): the experiments behind its claims.
+
+Each function is seeded, runs in a few seconds on a CPU, and returns plain numbers that the notebook
+prints and asserts and the tests assert too.
 """
 from __future__ import annotations
 
@@ -14,7 +16,10 @@ from ..._validate import check_positive_int
 from ...attention import scaled_dot_product_attention
 from ...positional import sinusoidal_encoding
 
-__all__ = ["toy_embeddings", "toy_projections", "self_attention", "same_word_in_two_sentences", "permutation_check", "softmax_saturation"]
+__all__ = [
+    "toy_embeddings", "toy_projections", "self_attention", "same_word_in_two_sentences",
+    "permutation_check", "softmax_saturation",
+]
 
 
 def toy_embeddings(tokens: Sequence[str], d_model: int = 8, seed: int = 0) -> torch.Tensor:

@@ -1,5 +1,7 @@
-"""Lesson 01, self-attention (自注意力): its figures. Each function draws on a matplotlib `Axes` it is given (or a new figure) and
-returns the figure, so the same code serves a static cell, a widget redraw and a test.
+"""Lesson 01, self-attention (自注意力): its figures.
+
+Each function draws on a matplotlib `Axes` it is given (or a new figure) and returns the figure, so the
+same code serves a static cell, a widget redraw and a test.
 """
 from __future__ import annotations
 
@@ -10,7 +12,9 @@ from matplotlib.ticker import MaxNLocator
 
 from ...drawing import as_array, attention_heatmap, mask_heatmap, new_figure
 
-__all__ = ["mask_heatmap", "attention_heatmap", "attention_row_bars", "softmax_scaling_bars", "saturation_curves"]
+__all__ = [
+    "mask_heatmap", "attention_heatmap", "attention_row_bars", "softmax_scaling_bars", "saturation_curves",
+]
 
 
 def attention_row_bars(weights_row, key_tokens: Sequence[str], *, ax=None, title: str = ""):

@@ -1,5 +1,7 @@
-"""Lesson 01, self-attention (自注意力): its interactive controls, each a `drawing.FigureWidget` (controls above a figure redrawn on
-every change, with a caption).
+"""Lesson 01, self-attention (自注意力): its interactive controls.
+
+Each is a `drawing.FigureWidget`: controls above a figure that is redrawn on every change, with a
+caption saying what it shows.
 """
 from __future__ import annotations
 

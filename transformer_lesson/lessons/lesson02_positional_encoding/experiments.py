@@ -1,5 +1,7 @@
-"""Lesson 02, positional encoding (位置编码): the experiments behind its claims: each function seeded, a few seconds on a CPU, returning
-plain numbers that the notebook prints and asserts and the tests assert too.
+"""Lesson 02, positional encoding (位置编码): the experiments behind its claims.
+
+Each function is seeded, runs in a few seconds on a CPU, and returns plain numbers that the notebook
+prints and asserts and the tests assert too.
 """
 from __future__ import annotations
 
@@ -15,7 +17,10 @@ from ..lesson01_self_attention.experiments import (
     toy_projections,
 )
 
-__all__ = ["toy_projections", "toy_embeddings", "self_attention", "permutation_check", "pe_dot_product_vs_offset", "pe_shift_check", "pe_codes_unique_and_bounded"]
+__all__ = [
+    "toy_projections", "toy_embeddings", "self_attention", "permutation_check",
+    "pe_dot_product_vs_offset", "pe_shift_check", "pe_codes_unique_and_bounded",
+]
 
 
 def _check_offsets(offsets: Sequence[int], max_len: int) -> None:

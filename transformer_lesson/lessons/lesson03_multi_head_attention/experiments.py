@@ -1,5 +1,7 @@
-"""Lesson 03, multi-head attention (多头注意力): the experiments behind its claims: each function seeded, a few seconds on a CPU, returning
-plain numbers that the notebook prints and asserts and the tests assert too.
+"""Lesson 03, multi-head attention (多头注意力): the experiments behind its claims.
+
+Each function is seeded, runs in a few seconds on a CPU, and returns plain numbers that the notebook
+prints and asserts and the tests assert too.
 """
 from __future__ import annotations
 
@@ -13,7 +15,11 @@ from ...positional import sinusoidal_encoding
 from ...runtime import count_parameters, torch_threads
 from ..lesson01_self_attention.experiments import toy_embeddings
 
-__all__ = ["toy_embeddings", "parameter_count_by_heads", "WrongSplitMultiHeadAttention", "wrong_split_still_trains", "offset_profile", "dominant_offsets", "train_offset_heads", "OFFSET_TASK_WORDS"]
+__all__ = [
+    "toy_embeddings", "parameter_count_by_heads", "WrongSplitMultiHeadAttention",
+    "wrong_split_still_trains", "offset_profile", "dominant_offsets", "train_offset_heads",
+    "OFFSET_TASK_WORDS",
+]
 
 
 

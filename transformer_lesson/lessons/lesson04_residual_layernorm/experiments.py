@@ -1,5 +1,7 @@
-"""Lesson 04, residual connections and layer normalisation (残差连接和层归一化): the experiments behind its claims: each function seeded, a few seconds on a CPU, returning
-plain numbers that the notebook prints and asserts and the tests assert too.
+"""Lesson 04, residual connections and layer normalisation (残差连接和层归一化): the experiments behind its claims.
+
+Each function is seeded, runs in a few seconds on a CPU, and returns plain numbers that the notebook
+prints and asserts and the tests assert too.
 """
 from __future__ import annotations
 
@@ -15,7 +17,10 @@ from ...positional import PositionalEncoding
 from ...residual import ResidualConnection
 from ...runtime import torch_threads
 
-__all__ = ["gradient_norms_per_layer", "gradient_flow", "reverse_task_batch", "TinySequenceModel", "train_tiny_encoder"]
+__all__ = [
+    "gradient_norms_per_layer", "gradient_flow", "reverse_task_batch", "TinySequenceModel",
+    "train_tiny_encoder",
+]
 
 
 def gradient_norms_per_layer(depth: int = 32, residual: bool = True, *, width: int = 64, batch_size: int = 32,

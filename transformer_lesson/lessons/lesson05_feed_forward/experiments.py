@@ -1,5 +1,7 @@
-"""Lesson 05, the position-wise feed-forward network (位置感知前馈网络): the experiments behind its claims: each function seeded, a few seconds on a CPU, returning
-plain numbers that the notebook prints and asserts and the tests assert too.
+"""Lesson 05, the position-wise feed-forward network (位置感知前馈网络): the experiments behind its claims.
+
+Each function is seeded, runs in a few seconds on a CPU, and returns plain numbers that the notebook
+prints and asserts and the tests assert too.
 """
 from __future__ import annotations
 
@@ -15,7 +17,10 @@ from ...positional import sinusoidal_encoding
 from ...runtime import count_parameters
 from ..lesson01_self_attention.experiments import toy_embeddings
 
-__all__ = ["toy_embeddings", "seeded_feed_forward", "hidden_activation_stats", "ffn_locality", "ffn_conv1x1_difference", "layer_parameter_split"]
+__all__ = [
+    "toy_embeddings", "seeded_feed_forward", "hidden_activation_stats", "ffn_locality",
+    "ffn_conv1x1_difference", "layer_parameter_split",
+]
 
 
 def seeded_feed_forward(d_model: int, d_ff: int, activation: str = "relu", seed: int = 0) -> PositionwiseFeedForward:

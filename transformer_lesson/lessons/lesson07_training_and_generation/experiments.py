@@ -1,5 +1,7 @@
-"""Lesson 07, training and generation (训练与生成): the experiments behind its claims: each function seeded, a few seconds on a CPU, returning
-plain numbers that the notebook prints and asserts and the tests assert too.
+"""Lesson 07, training and generation (训练与生成): the experiments behind its claims.
+
+Each function is seeded, runs in a few seconds on a CPU, and returns plain numbers that the notebook
+prints and asserts and the tests assert too.
 """
 from __future__ import annotations
 
@@ -26,9 +28,9 @@ def cross_attention_map(translator, sentence: str) -> dict:
     """Translate `sentence` greedily and read every decoder layer's cross-attention weights.
 
     Runs `capstone.trace_translation`, which returns every attention module's weights of its decoder pass
-    over `<bos> y_1 ... y_n`; each layer's cross-attention is `(1, h, T, S)`. Row t is the query that *produces* output token
-    t (y_1 ... y_n, then <eos>); column s is English word s. Returns {"source": English words, "target":
-    produced tokens incl. "<eos>", "weights": (L, h, T, S) tensor, "translation": str}.
+    over `<bos> y_1 ... y_n`; each layer's cross-attention is `(1, h, T, S)`. Row t is the query that
+    *produces* output token t (y_1 ... y_n, then <eos>); column s is English word s. Returns {"source":
+    English words, "target": produced tokens incl. "<eos>", "weights": (L, h, T, S) tensor, "translation": str}.
     """
     _check_translator(translator)
     trace = trace_translation(translator, sentence)

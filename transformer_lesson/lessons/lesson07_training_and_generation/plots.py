@@ -1,5 +1,7 @@
-"""Lesson 07, training and generation (训练与生成): its figures. Each function draws on a matplotlib `Axes` it is given (or a new figure) and
-returns the figure, so the same code serves a static cell, a widget redraw and a test.
+"""Lesson 07, training and generation (训练与生成): its figures.
+
+Each function draws on a matplotlib `Axes` it is given (or a new figure) and returns the figure, so the
+same code serves a static cell, a widget redraw and a test.
 """
 from __future__ import annotations
 
@@ -12,7 +14,10 @@ from ...drawing import as_array, new_figure
 from ..lesson03_multi_head_attention.plots import head_attention_grid
 from ..lesson06_encoder_decoder.plots import cross_attention_heatmap, next_token_bars
 
-__all__ = ["head_attention_grid", "cross_attention_heatmap", "lr_schedule_plot", "training_curves", "next_token_panels", "decoding_bars"]
+__all__ = [
+    "head_attention_grid", "cross_attention_heatmap", "lr_schedule_plot", "training_curves",
+    "next_token_panels", "decoding_bars",
+]
 
 
 def lr_schedule_plot(curves: dict, *, ax=None, title: str = "learning-rate schedule", warmups: dict | None = None):

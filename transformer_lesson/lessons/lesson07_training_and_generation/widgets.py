@@ -1,5 +1,7 @@
-"""Lesson 07, training and generation (训练与生成): its interactive controls, each a `drawing.FigureWidget` (controls above a figure redrawn on
-every change, with a caption).
+"""Lesson 07, training and generation (训练与生成): its interactive controls.
+
+Each is a `drawing.FigureWidget`: controls above a figure that is redrawn on every change, with a
+caption saying what it shows.
 """
 from __future__ import annotations
 

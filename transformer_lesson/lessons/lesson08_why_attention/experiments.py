@@ -1,5 +1,7 @@
-"""Lesson 08, why attention (为什么是注意力): the experiments behind its claims: each function seeded, a few seconds on a CPU, returning
-plain numbers that the notebook prints and asserts and the tests assert too.
+"""Lesson 08, why attention (为什么是注意力): the experiments behind its claims.
+
+Each function is seeded, runs in a few seconds on a CPU, and returns plain numbers that the notebook
+prints and asserts and the tests assert too.
 """
 from __future__ import annotations
 
@@ -16,7 +18,11 @@ from ...multihead import MultiHeadAttention
 from ...positional import PositionalEncoding
 from ...runtime import count_parameters, eval_mode, torch_threads
 
-__all__ = ["critical_path_length", "depth_and_work", "time_attention_vs_gru", "gradient_reach", "recall_batch", "recall_tokens", "RecallEmbedding", "RecallAttention", "RecallGRU", "count_parameters", "matched_gru_hidden_size", "recall_accuracy", "long_range_recall", "RECALL_KEYS", "RECALL_VALUES"]
+__all__ = [
+    "critical_path_length", "depth_and_work", "time_attention_vs_gru", "gradient_reach", "recall_batch",
+    "recall_tokens", "RecallEmbedding", "RecallAttention", "RecallGRU", "count_parameters",
+    "matched_gru_hidden_size", "recall_accuracy", "long_range_recall", "RECALL_KEYS", "RECALL_VALUES",
+]
 
 
 def critical_path_length(output: torch.Tensor) -> int:

@@ -1,5 +1,7 @@
-"""Lesson 08, why attention (为什么是注意力): its figures. Each function draws on a matplotlib `Axes` it is given (or a new figure) and
-returns the figure, so the same code serves a static cell, a widget redraw and a test.
+"""Lesson 08, why attention (为什么是注意力): its figures.
+
+Each function draws on a matplotlib `Axes` it is given (or a new figure) and returns the figure, so the
+same code serves a static cell, a widget redraw and a test.
 """
 from __future__ import annotations
 
