@@ -243,3 +243,35 @@ def test_the_widget_checks_above_can_fail(tmp_path):
             if r not in cleaner.widget_state(nb)]
     text = nbformat.writes(_widget_notebook()) + "\n"
     assert cleaner.cleaned(text, "tiny.ipynb") != text
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "notebooks").glob("*.ipynb")), ids=lambda p: p.name)
+def test_every_stored_figure_widget_also_carries_its_first_view_as_a_png_for_static_renderers(path):
+    """GitHub, nbviewer, a website and VS Code after saving cannot run a widget: the same output holds
+    the widget's first view as an ordinary image/png (and its caption as text/plain)."""
+    checked = 0
+    for index, cell in _code_cells(path):
+        for out in cell.get("outputs", []):
+            data = out.get("data", {})
+            if WIDGET_VIEW not in data or "tqdm" in cell.source or "train_translator" in cell.source:
+                continue                                     # progress bars are not figure widgets
+            checked += 1
+            assert data.get("image/png"), f"{path.name} cell {index}: a widget output without its PNG first view"
+            assert not data.get("text/plain", "").startswith("FigureWidget("), (
+                f"{path.name} cell {index}: the text fallback is the widget's repr, not its caption")
+    widget_cells = [i for i, cell in _code_cells(path) if _has_widget(cell) and "train_translator" not in cell.source]
+    assert checked >= len(widget_cells)
+
+
+def test_a_figure_widget_offers_its_view_as_png_and_its_caption_as_text():
+    from transformer_lesson.drawing import FigureWidget
+    import ipywidgets as ipw
+
+    def draw(fig, n):
+        fig.add_subplot().plot(range(n))
+        return f"<b>{n}</b> points"
+    widget = FigureWidget(draw, {"n": ipw.IntSlider(value=3, min=1, max=5)}, width=2, height=2)
+    bundle = widget._repr_mimebundle_()
+    assert WIDGET_VIEW in bundle and bundle["text/plain"] == "3 points"
+    import base64
+    assert base64.b64decode(bundle["image/png"]).startswith(b"\x89PNG")

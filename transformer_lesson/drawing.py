@@ -11,7 +11,10 @@
 """
 from __future__ import annotations
 
+import base64
+import html
 import io
+import re
 import time
 from typing import Any, Callable, Sequence
 
@@ -114,6 +117,18 @@ class FigureWidget(ipw.VBox):
         for control in self.controls.values():
             control.observe(self._on_change, names="value")
         self.refresh()
+
+    def _repr_mimebundle_(self, **kwargs):
+        """The live widget, plus its current view as an ordinary PNG and its caption as text.
+
+        A live front end (JupyterLab, Colab, VS Code) shows the widget; a static view of the stored
+        notebook (GitHub, nbviewer, a website, nbconvert) has no widget to run, and shows the figure and
+        the caption of the widget's first view instead.
+        """
+        data = super()._repr_mimebundle_(**kwargs)
+        data["image/png"] = base64.b64encode(self.image.value).decode("ascii")
+        data["text/plain"] = html.unescape(re.sub(r"<[^>]+>", "", self.caption)) or data.get("text/plain", "")
+        return data
 
     @property
     def values(self) -> dict[str, Any]:
