@@ -1,6 +1,6 @@
 # Transformer Principles (Transformer 原理): the two commands.
 #   make lab    create .venv if missing, install what is missing, open the course in JupyterLab
-#   make test   the same install (with the test extra), then the whole test suite
+#   make test   the same install (with the test extra), then the test suite (all but the seed sweep)
 #   make bench  is code written from scratch slow? (the course's modules against PyTorch's)
 #   make test-portability   stored outputs and claim tests under several CPU profiles (run before a submission)
 #
@@ -37,7 +37,7 @@ STAMP_TEST := $(VENV)/.installed-test
 
 help:
 	@echo "make lab    open the course in JupyterLab (creates .venv and installs on first run)"
-	@echo "make test   run all tests (same install, plus the test extra)"
+	@echo "make test   run the tests (same install, plus the test extra; the seed sweep is in test-portability)"
 	@echo "make test-portability  nbval and the claim tests under several CPU profiles (slower; CI runs it)"
 	@echo "make bench  python -m transformer_lesson.bench (from-scratch modules vs PyTorch's)"
 	@echo "make bench-training  training time to 98% held-out accuracy vs nn.Transformer"

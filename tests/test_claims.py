@@ -44,7 +44,7 @@ from transformer_lesson.lessons.lesson08_why_attention import experiments as les
 pytestmark = pytest.mark.claims
 
 CHEAP = range(30)          # random weights, no training: milliseconds per seed
-TRAINED = range(12)        # small trainings: about a second per seed
+TRAINED = range(15)        # small trainings: about a second per seed
 TRANSLATOR = range(10)     # the capstone: about 10 s per seed
 
 
@@ -134,7 +134,7 @@ def test_C6_trained_heads_split_the_work_and_sharpen(claim_table, offset_heads):
     holds(claim_table, "C6-split", "heads split the work: some look back (-), some ahead (+)",
           {s: min(dominant(r)) < 0 < max(dominant(r)) for s, r in offset_heads.items()})
     holds(claim_table, "C6-four", "four heads take four different offsets [-2,-1,1,2] (some seeds, not all)",
-          {s: sorted(dominant(r)) == [-2, -1, 1, 2] for s, r in offset_heads.items()}, need=0.3)
+          {s: sorted(dominant(r)) == [-2, -1, 1, 2] for s, r in offset_heads.items()}, need=0.05)
 
 
 def test_wrong_split_still_trains(claim_table):
@@ -173,7 +173,7 @@ def test_C8_layer_norm_and_its_placement(claim_table, tiny_encoders):
           {s: final["pre", 4, 0, s] < final["none", 4, 0, s] for s in TRAINED}, need=0.75)
     holds(claim_table, "C8-LN-half", "4 layers: Pre-LN ends below half of no-LayerNorm's, in most seeds",
           {s: final["pre", 4, 0, s] < 0.5 * final["none", 4, 0, s] for s in TRAINED}, need=0.75)
-    groups = {f"{g[0]}-{g[-1]}": g for g in (range(0, 5), range(5, 10), range(7, 12))}
+    groups = {f"{g[0]}-{g[-1]}": g for g in (range(0, 5), range(5, 10), range(10, 15))}   # disjoint
     holds(claim_table, "C8-LN-median", "4 layers: the median of 5 seeds with Pre-LN < half the median without (04 cell 29)",
           {name: statistics.median(final["pre", 4, 0, s] for s in g)
            < 0.5 * statistics.median(final["none", 4, 0, s] for s in g) for name, g in groups.items()})
@@ -232,7 +232,7 @@ def recall():
 
 
 def test_C11_attention_recalls_at_every_distance_and_the_gru_does_not(claim_table, recall):
-    """08 cell 23, all four asserts."""
+    """08 cell 21, all four asserts."""
     def ok(r):
         far = [i for i, d in enumerate(r["distances"]) if d >= 8]
         gru_far = sum(r["gru"][i] for i in far) / len(far)

@@ -1,4 +1,4 @@
-"""Training (训练) the capstone translator, and the `Translator` that uses it.
+"""Training (训练) the capstone translator: `train_translator` returns a `Translator` (translator.py).
 
 One training step, with teacher forcing: the encoder reads the English ids `src (B, S)`, the decoder
 reads the Chinese sentence shifted right, `tgt_in = <bos> y_1 ... y_n`, and at every position the model

@@ -5,6 +5,8 @@ caption saying what it shows.
 """
 from __future__ import annotations
 
+import html
+
 import ipywidgets as ipw
 import torch
 
@@ -56,7 +58,8 @@ def future_token_widget(model, src, tgt_in, tokens, new_token: int, new_label: s
 
 
 def cross_attention_widget(attention_map: dict, *, width: float = 5.6, height: float = 3.8) -> FigureWidget:
-    """Layer and head dropdowns over a translation's cross-attention, from `experiments.cross_attention_map`;
+    """Layer and head dropdowns over a translation's cross-attention: a dict {"weights" (L, h, T, S), "source",
+    "target"} as lesson 06 builds it, or as lesson 07's `experiments.cross_attention_map` returns it;
     "mean of heads" averages the layer's heads. The caption names each Chinese token's favourite English word."""
     weights = torch.as_tensor(attention_map["weights"]).detach().double()       # (L, h, T, S)
     source, target = attention_map["source"], attention_map["target"]
@@ -77,7 +80,7 @@ def cross_attention_widget(attention_map: dict, *, width: float = 5.6, height: f
         ax.set_ylabel("Chinese token produced")
         favourite = [source[int(i)] for i in w.argmax(-1)]
         caption = f"Decoder layer {layer + 1}, {which}: " + ", ".join(
-            f"{t} → {s}" for t, s in zip(target, favourite)) + " (each Chinese token's most attended English word)."
+            f"{html.escape(t)} → {html.escape(s)}" for t, s in zip(target, favourite)) + " (each Chinese token's most attended English word)."
         return caption, {"layer": layer, "head": head, "favourite": favourite, "weights": w.tolist()}
 
     return FigureWidget(draw, controls, width=width, height=height)

@@ -1,5 +1,5 @@
 """Lesson 08, why attention (为什么是注意力): notebooks/08_why_attention.ipynb.
 
-`experiments`, `plots`, `widgets` hold its code; the checkers of its exercise are in
-`transformer_lesson.checks.lesson08_why_attention`, its tests in tests/test_lesson_08_why_attention.py.
+`experiments`, `plots`, `widgets` hold its code; its tests are in tests/test_lesson_08_why_attention.py.
+Lesson 08 has no exercise notebook, so no checkers.
 """
