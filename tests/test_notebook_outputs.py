@@ -1,8 +1,8 @@
 """What the stored notebooks promise: outputs nbval compares are outputs any correct CPU reproduces.
 
 nbval compares every stored output with a fresh run, except cells marked `# NBVAL_IGNORE_OUTPUT`. Such a
-mark must never hide a wrong result, so each one says why on the next line, and a cell whose printed
-numbers come from training still checks its claim with an assert (the claim's rate over many seeds is
+mark must never hide a wrong result, so each one says why on the next line (tests/test_notebook_conventions.py
+checks the reasons), and a cell whose printed numbers come from training still checks its claim with an assert (the claim's rate over many seeds is
 in tests/test_claims.py). `make test-portability` runs nbval itself under several CPU profiles.
 """
 from __future__ import annotations
@@ -43,19 +43,6 @@ def _printed_text(cell) -> str:
         elif WIDGET_VIEW not in out.get("data", {}):
             parts.append(out.get("data", {}).get("text/plain", ""))
     return "".join(parts)
-
-
-@pytest.mark.parametrize("path", EXECUTED, ids=lambda p: f"{p.parent.name}/{p.name}")
-def test_every_output_left_uncompared_says_why_on_the_next_line(path):
-    for index, cell in _code_cells(path):
-        lines = cell.source.splitlines()
-        if not _ignored(cell):
-            continue
-        at = next(i for i, line in enumerate(lines) if line.strip() == MARKER)
-        reason = lines[at + 1] if at + 1 < len(lines) else ""
-        assert reason.startswith("# ("), (
-            f"{path.name} cell {index}: `{MARKER}` must be followed by a comment line `# (why ...)` "
-            f"saying why its output differs between runs or CPUs; got {reason!r}")
 
 
 @pytest.mark.parametrize("path", EXECUTED, ids=lambda p: f"{p.parent.name}/{p.name}")
