@@ -140,3 +140,18 @@ def test_setup_rejects_bad_arguments(kwargs, error):
     name = next(iter(kwargs))
     with pytest.raises(error, match=f"expected {name} to be a"):
         setup(**kwargs)
+
+
+def test_show_source_shows_the_code_as_markdown_and_text():
+    from transformer_lesson.notebook import show_source
+
+    view = show_source(setup)
+    assert repr(view).startswith("def setup(")
+    assert view._repr_markdown_().startswith("```python\ndef setup(") and view._repr_markdown_().endswith("```")
+
+
+def test_show_source_refuses_a_value_with_a_hint():
+    from transformer_lesson.notebook import show_source
+
+    with pytest.raises(TypeError, match="pass the object itself"):
+        show_source(setup())

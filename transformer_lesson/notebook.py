@@ -25,8 +25,10 @@ It leaves `torch.set_num_threads` alone.
 """
 from __future__ import annotations
 
+import inspect
 import numbers
 import random
+import textwrap
 from pathlib import Path
 
 import matplotlib
@@ -35,7 +37,7 @@ import torch
 
 from ._validate import check_positive_int
 
-__all__ = ["setup", "below", "cjk_font_path", "cjk_font_name"]
+__all__ = ["setup", "below", "show_source", "SourceView", "cjk_font_path", "cjk_font_name"]
 
 _FALLBACK_FONT = "DejaVu Sans"
 
@@ -136,3 +138,37 @@ def setup(seed: int = 0, dpi: int = 80) -> None:
             "axes.unicode_minus": False,
         }
     )
+
+
+class SourceView:
+    """The source of a function or class, shown as highlighted Python (Markdown) with the code as text.
+
+    Both views are plain text, the same on every machine, so a stored view is compared by the tests and
+    goes stale (fails) the moment the package's code changes without the notebook being re-run.
+    """
+
+    def __init__(self, source: str, name: str):
+        self.source = source
+        self.name = name
+
+    def __repr__(self) -> str:
+        return self.source
+
+    def _repr_markdown_(self) -> str:
+        return f"```python\n{self.source}```"
+
+
+def show_source(obj) -> SourceView:
+    """Show the code of a package function or class in the notebook: the loop behind a proof, read in place.
+
+    `show_source(experiments.train_tiny_encoder)` displays exactly the code the next cell runs, so a
+    learner reads what produced a number before trusting the assert on it; there is one copy, in the
+    package, which the tests also run over many seeds.
+    """
+    if not (inspect.isfunction(obj) or inspect.isclass(obj) or inspect.ismethod(obj)):
+        raise TypeError(f"expected a function or class from the package, got {obj!r} ({type(obj).__name__}); "
+                        "pass the object itself, e.g. show_source(experiments.gradient_flow), not a call of it")
+    source = textwrap.dedent(inspect.getsource(obj))
+    if not source.endswith("\n"):
+        source += "\n"
+    return SourceView(source, obj.__qualname__)
