@@ -258,7 +258,10 @@ def test_a_figure_widget_offers_its_view_as_png_and_its_caption_as_text():
         fig.add_subplot().plot(range(n))
         return f"<b>{n}</b> points"
     widget = FigureWidget(draw, {"n": ipw.IntSlider(value=3, min=1, max=5)}, width=2, height=2)
-    bundle = widget._repr_mimebundle_()
+    bundle, metadata = widget._repr_mimebundle_()
     assert WIDGET_VIEW in bundle and bundle["text/plain"] == "3 points"
     import base64
-    assert base64.b64decode(bundle["image/png"]).startswith(b"\x89PNG")
+    png = base64.b64decode(bundle["image/png"])
+    assert png.startswith(b"\x89PNG")
+    # twice the pixels, shown at the figure's size (2 in x 80 dpi = 160 px): sharp on a HiDPI screen
+    assert metadata["image/png"] == {"width": 160, "height": 160}

@@ -155,3 +155,29 @@ def test_show_source_refuses_a_value_with_a_hint():
 
     with pytest.raises(TypeError, match="pass the object itself"):
         show_source(setup())
+
+
+def test_figures_are_stored_at_twice_their_pixels_and_shown_at_their_size():
+    from matplotlib.figure import Figure
+    from transformer_lesson.drawing import png_size, render_png
+    from transformer_lesson.notebook import _retina_png
+
+    fig = Figure(figsize=(3, 2), dpi=80)
+    fig.add_subplot().plot([0, 1], [0, 1])
+    png, metadata = _retina_png(fig)
+    width, height = png_size(png)
+    assert (metadata["width"], metadata["height"]) == (width // 2, height // 2)
+    assert width > 1.8 * png_size(render_png(fig, bbox_inches="tight"))[0]
+    assert _retina_png(Figure()) is None
+
+
+def test_a_retina_png_is_not_heavier_than_the_plain_one():
+    """The 256-colour palette pays for the four times as many pixels (a heatmap with Chinese labels)."""
+    import torch
+    from transformer_lesson.drawing import attention_heatmap, render_png
+
+    setup()
+    tokens = ["I", "am", "a", "student", "我", "学生"]
+    fig = attention_heatmap(torch.softmax(torch.randn(6, 6, generator=torch.Generator().manual_seed(0)), -1),
+                            tokens, tokens)
+    assert len(render_png(fig, scale=2)) < 1.2 * len(render_png(fig))
