@@ -4,6 +4,8 @@ import torch
 from torch import nn
 
 from transformer_lesson import MultiHeadAttention, causal_mask, padding_mask
+from transformer_lesson.multihead import KVCache
+from transformer_lesson.positional import apply_rotary
 
 
 def pair(d_model=16, num_heads=4, bias=True, seed=0):
@@ -112,3 +114,63 @@ def test_capture_attention_collects_every_call_of_every_module_and_stops_after_t
     with pytest.raises(ValueError, match="without any"):
         with capture_attention(torch.nn.Linear(2, 2)):
             pass
+
+
+# ---- the KV cache and rotary queries/keys ----------------------------------------------------------------
+
+
+
+@pytest.mark.parametrize("rotary", [False, True])
+def test_one_position_at_a_time_with_a_cache_equals_full_causal_attention(rotary):
+    torch.manual_seed(0)
+    mha = MultiHeadAttention(16, 4, rotary=rotary).eval()
+    x = torch.randn(2, 7, 16)
+    full = mha(x, x, x, causal_mask(7))
+    cache = KVCache()
+    steps = []
+    for t in range(7):
+        token = x[:, t:t + 1]
+        steps.append(mha(token, token, token, cache=cache))           # no mask: the cache holds only the past
+    assert len(cache) == 7 and cache.keys.shape == (2, 4, 7, 4)
+    assert (torch.cat(steps, dim=1) - full).abs().max().item() < 1e-5
+
+
+def test_a_prompt_then_steps_with_a_cache_equals_full_causal_attention():
+    torch.manual_seed(1)
+    mha = MultiHeadAttention(16, 2, rotary=True).eval()
+    x = torch.randn(1, 6, 16)
+    cache = KVCache()
+    prompt = x[:, :4]
+    first = mha(prompt, prompt, prompt, causal_mask(4), cache=cache)
+    rest = [mha(token, token, token, cache=cache) for token in (x[:, 4:5], x[:, 5:6])]
+    full = mha(x, x, x, causal_mask(6))
+    assert (torch.cat([first] + rest, dim=1) - full).abs().max().item() < 1e-5
+
+
+def test_rotary_self_attention_scores_do_not_change_when_the_sequence_shifts():
+    """Prefix the sequence with a cached past: the new tokens' scores among themselves stay the same."""
+    torch.manual_seed(2)
+    mha = MultiHeadAttention(16, 2, rotary=True).eval()
+    x = torch.randn(1, 3, 16)
+    _, alone = mha(x, x, x, need_weights=True)
+    q = mha.split_heads(mha.w_q(x))
+    k = mha.split_heads(mha.w_k(x))
+    for shift in (5, 40):
+        positions = torch.arange(shift, shift + 3)
+        scores = apply_rotary(q, positions) @ apply_rotary(k, positions).transpose(-2, -1) / 8 ** 0.5
+        assert (torch.softmax(scores, -1) - alone).abs().max().item() < 1e-5
+
+
+def test_a_cache_refuses_a_batch_of_another_shape():
+    cache = KVCache()
+    cache.append(torch.zeros(2, 4, 3, 8), torch.zeros(2, 4, 3, 8))
+    with pytest.raises(ValueError, match="use a fresh KVCache"):
+        cache.append(torch.zeros(1, 4, 1, 8), torch.zeros(1, 4, 1, 8))
+
+
+def test_rotary_needs_self_attention_and_an_even_head_width():
+    with pytest.raises(ValueError, match="even d_k"):
+        MultiHeadAttention(12, 4, rotary=True)
+    mha = MultiHeadAttention(8, 2, rotary=True)
+    with pytest.raises(ValueError, match="self-attention"):
+        mha(torch.randn(1, 2, 8), torch.randn(1, 3, 8), torch.randn(1, 3, 8))

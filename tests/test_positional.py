@@ -4,7 +4,8 @@ import math
 import pytest
 import torch
 
-from transformer_lesson.positional import PositionalEncoding, shift_matrix, sinusoidal_encoding
+from transformer_lesson.positional import (PositionalEncoding, apply_rotary, rotary_angles, shift_matrix,
+                                          sinusoidal_encoding)
 
 
 def test_values_match_the_formula_computed_by_hand():
@@ -49,3 +50,49 @@ def test_module_adds_the_table_to_every_sequence_in_the_batch():
     pe = PositionalEncoding(8, max_len=20)
     x = torch.zeros(3, 6, 8)
     torch.testing.assert_close(pe(x), sinusoidal_encoding(20, 8)[:6].expand(3, 6, 8))
+
+
+# ---- rotary position embedding (RoPE) --------------------------------------------------------------------
+
+def test_rotary_rotates_each_pair_by_position_times_its_frequency():
+    x = torch.tensor([[1.0, 0.0, 1.0, 0.0]]).repeat(3, 1)                 # (T=3, d=4)
+    out = apply_rotary(x, torch.arange(3))
+    for pos in range(3):
+        for i, w in enumerate((1.0, 10000 ** (-2 / 4))):
+            assert out[pos, 2 * i].item() == pytest.approx(math.cos(pos * w), abs=1e-6)
+            assert out[pos, 2 * i + 1].item() == pytest.approx(math.sin(pos * w), abs=1e-6)
+
+
+def test_rotary_keeps_lengths_and_position_zero():
+    x = torch.randn(2, 4, 6, 8, generator=torch.Generator().manual_seed(0))
+    out = apply_rotary(x, torch.arange(6))
+    assert torch.allclose(out.norm(dim=-1), x.norm(dim=-1), atol=1e-5)    # a rotation keeps lengths
+    assert torch.equal(out[..., 0, :], x[..., 0, :])                      # position 0: angle 0
+
+
+def test_a_rotary_score_depends_only_on_the_offset():
+    g = torch.Generator().manual_seed(1)
+    q, k = torch.randn(16, dtype=torch.float64, generator=g), torch.randn(16, dtype=torch.float64, generator=g)
+
+    def score(m, n):
+        qm = apply_rotary(q[None], torch.tensor([m]))[0]
+        kn = apply_rotary(k[None], torch.tensor([n]))[0]
+        return (qm @ kn).item()
+    for m, n in [(3, 1), (10, 2), (7, 7), (0, 5)]:
+        for shift in (1, 5, 100):
+            assert score(m + shift, n + shift) == pytest.approx(score(m, n), abs=1e-9)
+    assert abs(score(3, 1) - score(3, 2)) > 1e-3                          # ... and it does depend on the offset
+
+
+def test_rotary_uses_the_frequencies_of_the_sinusoidal_code():
+    angles = rotary_angles(torch.arange(5), 8)
+    pe = sinusoidal_encoding(5, 8).double()
+    assert torch.allclose(angles.sin(), pe[:, 0::2], atol=1e-6)
+    assert torch.allclose(angles.cos(), pe[:, 1::2], atol=1e-6)
+
+
+def test_rotary_refuses_an_odd_width_and_mismatched_positions():
+    with pytest.raises(ValueError, match="even width"):
+        apply_rotary(torch.randn(3, 5), torch.arange(3))
+    with pytest.raises(ValueError, match=r"positions of shape \(T,\) with T=3"):
+        apply_rotary(torch.randn(3, 4), torch.arange(4))

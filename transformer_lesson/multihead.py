@@ -6,6 +6,9 @@ head in parallel, concatenate the heads and mix them with one more projection:
     MultiHead(Q, K, V) = Concat(head_1, ..., head_h) W^O,   head_i = Attention(Q W_i^Q, K W_i^K, V W_i^V)
 
 The h heads together cost about as much as one full-width head: the projections are the same size.
+
+When a decoder generates one token at a time, the keys and values of earlier positions never change: a
+`KVCache` keeps them, so each step projects only the newest position (the KV cache, 键值缓存).
 """
 from __future__ import annotations
 
@@ -16,8 +19,43 @@ from torch import nn
 
 from ._validate import check_module_dtype, check_positive_int, check_probability, check_tensor, shape_str
 from .attention import scaled_dot_product_attention
+from .positional import apply_rotary
 
-__all__ = ["MultiHeadAttention", "capture_attention"]
+__all__ = ["MultiHeadAttention", "KVCache", "capture_attention"]
+
+
+class KVCache:
+    """The keys and values one attention module has computed so far, `(B, h, T_past, d_k)` each.
+
+    `append(k, v)` adds the newest positions along the time axis (dim 2) and returns all of them.
+    """
+
+    def __init__(self):
+        self.keys: torch.Tensor | None = None
+        self.values: torch.Tensor | None = None
+
+    def __len__(self) -> int:
+        return 0 if self.keys is None else self.keys.size(2)
+
+    def append(self, k: torch.Tensor, v: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        check_tensor("k", k, shape="(B, h, T_new, d_k)", ndim=4, floating=True)
+        if v.shape != k.shape:
+            raise ValueError(f"expected v of the shape of k {shape_str(k.shape)}, got {shape_str(v.shape)}")
+        if self.keys is None:
+            self.keys, self.values = k, v
+        else:
+            past = self.keys.shape
+            if (k.size(0), k.size(1), k.size(3)) != (past[0], past[1], past[3]):
+                raise ValueError(f"expected new keys of shape (B, h, T_new, d_k) = ({past[0]}, {past[1]}, T_new, "
+                                 f"{past[3]}) as in the cache, got {shape_str(k.shape)}; use a fresh KVCache "
+                                 "for a new batch")
+            self.keys = torch.cat([self.keys, k], dim=2)                # (B, h, T_past + T_new, d_k)
+            self.values = torch.cat([self.values, v], dim=2)
+        return self.keys, self.values
+
+    def __repr__(self) -> str:
+        shape = "empty" if self.keys is None else shape_str(self.keys.shape)
+        return f"KVCache({shape})"
 
 
 class MultiHeadAttention(nn.Module):
@@ -25,9 +63,11 @@ class MultiHeadAttention(nn.Module):
 
     `need_weights=True` returns `(output, weights)`, the weights of every head `(B, h, T_q, T_k)`; to get
     the weights of every attention module inside a whole model's call, use `capture_attention(model)`.
+    `rotary=True` rotates each head's queries and keys by their positions (RoPE; self-attention only).
     """
 
-    def __init__(self, d_model: int, num_heads: int, dropout: float = 0.0, bias: bool = True):
+    def __init__(self, d_model: int, num_heads: int, dropout: float = 0.0, bias: bool = True,
+                 rotary: bool = False):
         super().__init__()
         d_model = check_positive_int("d_model", d_model)
         num_heads = check_positive_int("num_heads", num_heads)
@@ -36,6 +76,10 @@ class MultiHeadAttention(nn.Module):
                              f"num_heads={num_heads} ({d_model} / {num_heads} is not a whole number)")
         self.d_model, self.num_heads, self.d_k = d_model, num_heads, d_model // num_heads
         self.dropout = check_probability("dropout", dropout)
+        self.rotary = bool(rotary)
+        if self.rotary and self.d_k % 2:
+            raise ValueError(f"expected an even d_k = d_model / num_heads for rotary=True (it rotates pairs of "
+                             f"features), got d_k={self.d_k}")
         self.w_q = nn.Linear(d_model, d_model, bias=bias)  # all h query projections side by side
         self.w_k = nn.Linear(d_model, d_model, bias=bias)
         self.w_v = nn.Linear(d_model, d_model, bias=bias)
@@ -53,18 +97,31 @@ class MultiHeadAttention(nn.Module):
         return x.transpose(1, 2).reshape(B, T, self.d_model)
 
     def forward(self, query: torch.Tensor, key: torch.Tensor, value: torch.Tensor,
-                mask: torch.Tensor | None = None, need_weights: bool = False):
+                mask: torch.Tensor | None = None, need_weights: bool = False, cache: KVCache | None = None):
         """Attend from `query (B, T_q, d_model)` to `key`/`value (B, T_k, d_model)`; returns `(B, T_q, d_model)`,
         or `(output, weights (B, h, T_q, T_k))` with `need_weights=True`.
 
         `mask` (True = may attend) broadcasts to `(B, h, T_q, T_k)`; a `(B, T_q, T_k)` mask is applied to every head.
+        With a `cache`, `key`/`value` hold only the new positions; their keys and values join the cache and
+        the queries attend to all of them (then T_k = cached + new positions).
         """
         self._check_inputs(query, key, value)
+        if cache is not None and not isinstance(cache, KVCache):
+            raise TypeError(f"expected cache to be a KVCache or None, got {type(cache).__name__}")
         if mask is not None and isinstance(mask, torch.Tensor) and mask.dim() == 3:
             mask = mask.unsqueeze(1)                                   # (B, T_q, T_k) -> (B, 1, T_q, T_k)
         q = self.split_heads(self.w_q(query))                          # (B, h, T_q, d_k)
-        k = self.split_heads(self.w_k(key))                            # (B, h, T_k, d_k)
-        v = self.split_heads(self.w_v(value))                          # (B, h, T_k, d_k)
+        k = self.split_heads(self.w_k(key))                            # (B, h, T_new, d_k)
+        v = self.split_heads(self.w_v(value))                          # (B, h, T_new, d_k)
+        if self.rotary:
+            if query is not key:
+                raise ValueError("expected self-attention (query is key) with rotary=True: RoPE rotates a query "
+                                 "and a key by positions in the same sequence; pass one tensor as query, key and value")
+            past = len(cache) if cache is not None else 0
+            positions = torch.arange(past, past + q.size(2), device=q.device)
+            q, k = apply_rotary(q, positions), apply_rotary(k, positions)
+        if cache is not None:
+            k, v = cache.append(k, v)                                  # (B, h, T_past + T_new, d_k)
         heads, weights = scaled_dot_product_attention(
             q, k, v, mask, dropout_p=self.dropout if self.training else 0.0)  # (B, h, T_q, d_k)
         for sink in self._captures:
@@ -115,7 +172,8 @@ class MultiHeadAttention(nn.Module):
         return new.to(m.in_proj_weight.device, m.in_proj_weight.dtype)
 
     def extra_repr(self) -> str:
-        return f"d_model={self.d_model}, num_heads={self.num_heads}, d_k={self.d_k}"
+        rotary = ", rotary=True" if self.rotary else ""
+        return f"d_model={self.d_model}, num_heads={self.num_heads}, d_k={self.d_k}{rotary}"
 
 
 @contextmanager

@@ -4,6 +4,10 @@ Attention alone cannot tell positions apart, so each position gets a fixed code 
 embedding. Dimension pairs rotate at geometrically spaced frequencies:
 
     PE(pos, 2i) = sin(pos / 10000^(2i / d_model)),   PE(pos, 2i+1) = cos(pos / 10000^(2i / d_model))
+
+Rotary position embedding (RoPE, 旋转位置编码; Su et al. 2021), today's heir: instead of adding a code to
+the input, rotate each (2i, 2i+1) pair of a query or key by the angle pos * w_i, w_i = 10000^(-2i/d), so
+that the score of a query at m and a key at n depends only on the offset m - n.
 """
 from __future__ import annotations
 
@@ -12,7 +16,7 @@ from torch import nn
 
 from ._validate import check_number, check_positive_int, check_probability, check_tensor, shape_str
 
-__all__ = ["sinusoidal_encoding", "shift_matrix", "PositionalEncoding"]
+__all__ = ["sinusoidal_encoding", "shift_matrix", "PositionalEncoding", "rotary_angles", "apply_rotary"]
 
 
 def sinusoidal_encoding(max_len: int, d_model: int, base: float = 10000.0) -> torch.Tensor:
@@ -75,3 +79,31 @@ class PositionalEncoding(nn.Module):
 
     def extra_repr(self) -> str:
         return f"d_model={self.d_model}, max_len={self.max_len}"
+
+
+def rotary_angles(positions: torch.Tensor, d: int, base: float = 10000.0) -> torch.Tensor:
+    """The `(T, d / 2)` angles pos * w_i, w_i = base^(-2i / d): the same frequencies as the sinusoidal code."""
+    check_tensor("positions", positions, shape="(T,)", ndim=1)
+    d = check_positive_int("d", d)
+    if d % 2:
+        raise ValueError(f"expected an even width d for rotary embedding (it rotates pairs of features), got {d}")
+    base = check_number("base", base, positive=True, example="10000")
+    two_i = torch.arange(0, d, 2, dtype=torch.float64)                      # 0, 2, 4, ..., d - 2
+    return positions.to(torch.float64)[:, None] / base ** (two_i / d)       # (T, 1) / (d/2,) -> (T, d/2)
+
+
+def apply_rotary(x: torch.Tensor, positions: torch.Tensor, base: float = 10000.0) -> torch.Tensor:
+    """Rotate each (2i, 2i+1) feature pair of `x (..., T, d)` by the angle positions[t] * w_i.
+
+    Applied to queries and keys (never to values), it makes q_m . k_n a function of m - n only:
+    a rotation by m*w against a rotation by n*w leaves the angle (m - n)*w between them.
+    """
+    check_tensor("x", x, shape="(..., T, d)", min_ndim=2, floating=True)
+    if positions.dim() != 1 or positions.numel() != x.size(-2):
+        raise ValueError(f"expected positions of shape (T,) with T={x.size(-2)} as in x {shape_str(x.shape)}, "
+                         f"got {shape_str(positions.shape)}; pass torch.arange(T) (plus the cache length)")
+    angle = rotary_angles(positions, x.size(-1), base)                      # (T, d/2)
+    cos, sin = angle.cos().to(x.dtype), angle.sin().to(x.dtype)
+    even, odd = x[..., 0::2], x[..., 1::2]                                  # (..., T, d/2) each
+    rotated = torch.stack((even * cos - odd * sin, even * sin + odd * cos), dim=-1)  # (..., T, d/2, 2)
+    return rotated.flatten(-2)                                              # pairs back in place: (..., T, d)
