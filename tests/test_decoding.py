@@ -80,3 +80,48 @@ def test_decoding_restores_training_mode():
     model = peaked_model(0).train()
     greedy_decode(model, torch.tensor([[4, 5]]), max_len=3)
     assert model.training
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_a_traced_beam_search_returns_what_an_untraced_one_returns(seed):
+    model = peaked_model(seed)
+    src = torch.tensor([4, 5, 6, 7])
+    trace = []
+    plain = beam_search(model, src, beam_size=2, max_len=10)
+    traced = beam_search(model, src, beam_size=2, max_len=10, trace=trace)
+    assert trace, "the search appended nothing to the trace"
+    assert [(h.tokens, h.log_prob, h.score, h.finished) for h in traced] == \
+           [(h.tokens, h.log_prob, h.score, h.finished) for h in plain]
+
+
+@pytest.mark.parametrize("seed, src", [(2, [4, 5, 6]), (11, [4, 5, 6]), (14, [11, 3]), (8, [7, 8, 9, 10, 4])])
+def test_following_the_trace_back_from_the_best_finished_candidate_spells_the_best_hypothesis(seed, src):
+    model = peaked_model(seed)
+    trace = []
+    best = beam_search(model, torch.tensor(src), beam_size=2, max_len=10, trace=trace)[0]
+    assert best.finished and best.tokens, "chosen so that the best hypothesis ends with <eos> after a few tokens"
+    step, entry = max(((s, e) for s, candidates in enumerate(trace) for e in candidates if e["status"] == "finished"),
+                      key=lambda se: se[1]["score"])
+    assert entry["log_prob"] == pytest.approx(best.log_prob) and entry["score"] == pytest.approx(best.score)
+    tokens, parent = [], entry["parent"]
+    for s in range(step - 1, -1, -1):                   # back through the kept candidates of each earlier step
+        kept = [e for e in trace[s] if e["status"] == "kept"]
+        tokens.append(kept[parent]["token"])
+        parent = kept[parent]["parent"]
+    assert tokens[::-1] == best.tokens
+
+
+def test_the_trace_keeps_at_most_beam_size_candidates_per_step_and_ranks_them_best_first():
+    trace = []
+    beam_search(peaked_model(1), torch.tensor([4, 5, 6, 7, 8]), beam_size=2, max_len=10, trace=trace)
+    for candidates in trace:
+        assert len(candidates) <= 4                      # the 2 * beam_size best extensions are ranked
+        assert sum(e["status"] == "kept" for e in candidates) <= 2
+        log_probs = [e["log_prob"] for e in candidates]
+        assert log_probs == sorted(log_probs, reverse=True)
+    assert {e["status"] for candidates in trace for e in candidates} >= {"kept", "pruned"}
+
+
+def test_a_trace_that_is_not_a_list_is_refused_with_a_hint():
+    with pytest.raises(TypeError, match="expected trace to be a list"):
+        beam_search(peaked_model(0), torch.tensor([4, 5]), beam_size=2, max_len=4, trace={})

@@ -101,11 +101,19 @@ def sample_decode(model, src: torch.Tensor, temperature: float = 1.0, max_len: i
 
 
 def beam_search(model, src: torch.Tensor, beam_size: int = 4, max_len: int | None = None,
-                length_penalty_alpha: float = 0.6, bos_id: int = 1, eos_id: int = 2) -> list[Hypothesis]:
+                length_penalty_alpha: float = 0.6, bos_id: int = 1, eos_id: int = 2,
+                trace: list | None = None) -> list[Hypothesis]:
     """Beam search for one source sentence `(S,)` or `(1, S)`; returns hypotheses best first (at most beam_size).
 
     The search stops when no live hypothesis can still beat the best finished one, or at `max_len`.
+    Pass an empty list as `trace` to watch it (lesson 07 draws it as a tree): each step appends the
+    candidates it ranked, best first, as dicts {"parent": the index of the live beam it extends among the
+    previous step's "kept" candidates (0 at the first step), "token": id, "log_prob": total log-probability,
+    "status": "kept" | "finished" | "pruned"}, a finished one also with its "score". The search is the same.
     """
+    if trace is not None and not isinstance(trace, list):
+        raise TypeError(f"expected trace to be a list (the search appends one entry per step) or None, "
+                        f"got {type(trace).__name__}")
     src, max_len = _prepare(model, src, max_len, bos_id, eos_id)
     beam_size = check_positive_int("beam_size", beam_size, maximum=model.tgt_vocab_size,
                                    because="(the target vocabulary size: a wider beam only keeps more bad guesses)")
@@ -126,17 +134,22 @@ def beam_search(model, src: torch.Tensor, beam_size: int = 4, max_len: int | Non
             total = beam_lp[:, None] + log_p.double()             # (n, V): every one-token extension
             V = total.size(1)
             top_lp, top_idx = total.flatten().topk(min(2 * beam_size, total.numel()))
-            keep_rows, keep_lp = [], []
+            keep_rows, keep_lp, ranked = [], [], []
             for rank, (lp, idx) in enumerate(zip(top_lp.tolist(), top_idx.tolist())):
                 row, token = divmod(idx, V)
+                ranked.append({"parent": row, "token": token, "log_prob": lp, "status": "pruned"})
                 if token == eos_id:                               # a finished sentence: score it,
                     if rank >= beam_size:                         # if it ranks among the beam's best
                         continue
                     tokens = ys[row, 1:].tolist()
                     finished.append(Hypothesis(tokens, lp, lp / length_penalty(step, alpha), True))
+                    ranked[-1].update(status="finished", score=finished[-1].score)
                 elif len(keep_rows) < beam_size:
                     keep_rows.append((row, token))
                     keep_lp.append(lp)
+                    ranked[-1]["status"] = "kept"
+            if trace is not None:
+                trace.append(ranked)
             if not keep_rows:
                 break
             rows = torch.tensor([r for r, _ in keep_rows])
