@@ -125,3 +125,49 @@ def test_the_trace_keeps_at_most_beam_size_candidates_per_step_and_ranks_them_be
 def test_a_trace_that_is_not_a_list_is_refused_with_a_hint():
     with pytest.raises(TypeError, match="expected trace to be a list"):
         beam_search(peaked_model(0), torch.tensor([4, 5]), beam_size=2, max_len=4, trace={})
+
+
+# ---- top-k and top-p (nucleus) filtering ---------------------------------------------------------------
+
+def test_top_k_keeps_exactly_the_k_likeliest_tokens():
+    from transformer_lesson.decoding import top_k_filter
+    logits = torch.tensor([[1.0, 3.0, 2.0, 0.5], [0.0, -1.0, 5.0, 4.0]])
+    kept = top_k_filter(logits, 2).isfinite()
+    assert kept.tolist() == [[False, True, True, False], [False, False, True, True]]
+    assert torch.equal(top_k_filter(logits, 2)[kept], logits[kept])
+
+
+def test_top_p_keeps_the_fewest_tokens_reaching_p():
+    from transformer_lesson.decoding import top_p_filter
+    probs = torch.tensor([0.5, 0.3, 0.15, 0.05])
+    logits = probs.log()
+    assert top_p_filter(logits, 0.5).isfinite().tolist() == [True, False, False, False]    # 0.5 reaches 0.5
+    assert top_p_filter(logits, 0.6).isfinite().tolist() == [True, True, False, False]     # 0.5 < 0.6 <= 0.8
+    assert top_p_filter(logits, 0.8).isfinite().tolist() == [True, True, False, False]
+    assert top_p_filter(logits, 0.81).isfinite().tolist() == [True, True, True, False]
+    assert top_p_filter(logits, 1.0).isfinite().all()
+    assert top_p_filter(logits, 0.01).isfinite().tolist() == [True, False, False, False]   # the top one always
+
+
+def test_top_p_works_in_vocabulary_order_not_ranked_order():
+    from transformer_lesson.decoding import top_p_filter
+    logits = torch.tensor([0.05, 0.5, 0.15, 0.3]).log()
+    assert top_p_filter(logits, 0.7).isfinite().tolist() == [False, True, False, True]
+
+
+def test_filters_refuse_bad_k_and_p():
+    from transformer_lesson.decoding import top_k_filter, top_p_filter
+    with pytest.raises(ValueError, match="vocabulary size"):
+        top_k_filter(torch.zeros(4), 5)
+    with pytest.raises(ValueError, match=r"p in \(0, 1\]"):
+        top_p_filter(torch.zeros(4), 1.5)
+
+
+def test_top_k_of_one_and_a_tiny_nucleus_sample_the_greedy_sentence():
+    model = peaked_model(3)
+    src = torch.tensor([[4, 5, 6]])
+    greedy = greedy_decode(model, src, max_len=10)[0].tokens
+    for options in ({"top_k": 1}, {"top_p": 1e-6}):
+        sampled = sample_decode(model, src, temperature=5.0, max_len=10,
+                                generator=torch.Generator().manual_seed(0), **options)
+        assert sampled[0].tokens == greedy, options

@@ -6,7 +6,8 @@ partial sentences and ranks finished ones by log-probability divided by the GNMT
     lp(Y) = ((5 + |Y|) / 6) ** alpha,   score(Y) = log P(Y | X) / lp(Y)
 
 so that longer sentences are not punished merely for having more factors below 1. Sampling draws
-each token from softmax(logits / temperature).
+each token from softmax(logits / temperature), optionally only among the k likeliest tokens (top-k) or
+the fewest likeliest tokens whose probabilities add up to at least p (top-p, nucleus sampling).
 """
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ import torch
 from ._validate import check_number, check_positive_int, check_tensor, check_token_id, shape_str
 from .runtime import eval_mode
 
-__all__ = ["Hypothesis", "greedy_decode", "beam_search", "sample_decode", "length_penalty"]
+__all__ = ["Hypothesis", "greedy_decode", "beam_search", "sample_decode", "length_penalty", "top_k_filter",
+           "top_p_filter"]
 
 
 @dataclass
@@ -89,14 +91,47 @@ def greedy_decode(model, src: torch.Tensor, max_len: int | None = None, bos_id: 
     return _run_decode(model, src, max_len, bos_id, eos_id, lambda log_p: log_p.argmax(dim=-1))
 
 
+def top_k_filter(logits: torch.Tensor, k: int) -> torch.Tensor:
+    """Keep the k largest logits of each row `(..., V)`, set the others to -inf (ties at the k-th all kept)."""
+    check_tensor("logits", logits, shape="(..., V)", min_ndim=1, floating=True)
+    k = check_positive_int("k", k, maximum=logits.size(-1), because="(the vocabulary size)")
+    kth = logits.topk(k, dim=-1).values[..., -1:]                # (..., 1): the k-th largest logit
+    return logits.masked_fill(logits < kth, float("-inf"))
+
+
+def top_p_filter(logits: torch.Tensor, p: float) -> torch.Tensor:
+    """Keep the fewest likeliest tokens whose probabilities add up to at least p (nucleus); -inf elsewhere.
+
+    A token is kept when the tokens ranked above it hold less than p of the probability, so the top token
+    is always kept and the last token kept is the one that carries the sum to p or beyond.
+    """
+    check_tensor("logits", logits, shape="(..., V)", min_ndim=1, floating=True)
+    p = check_number("p", p, positive=True, example="0.9")
+    if p > 1:
+        raise ValueError(f"expected p in (0, 1] (a share of the probability), got {p}")
+    probs, order = torch.softmax(logits, dim=-1).sort(dim=-1, descending=True)   # (..., V) each
+    above = probs.cumsum(dim=-1) - probs                         # probability held by the tokens ranked above
+    keep_sorted = above < p                                      # (..., V) in ranked order
+    keep = torch.zeros_like(keep_sorted).scatter(-1, order, keep_sorted)  # back to vocabulary order
+    return logits.masked_fill(~keep, float("-inf"))
+
+
 def sample_decode(model, src: torch.Tensor, temperature: float = 1.0, max_len: int | None = None,
-                  bos_id: int = 1, eos_id: int = 2, generator: torch.Generator | None = None) -> list[Hypothesis]:
-    """Draw each token from softmax(logits / temperature): low temperature -> greedy, high -> random."""
+                  bos_id: int = 1, eos_id: int = 2, generator: torch.Generator | None = None,
+                  top_k: int | None = None, top_p: float | None = None) -> list[Hypothesis]:
+    """Draw each token from softmax(logits / temperature): low temperature -> greedy, high -> random.
+
+    `top_k` and `top_p` first keep only the k likeliest tokens / the nucleus holding probability p.
+    """
     temperature = check_number("temperature", temperature, positive=True, example="1.0")
 
     def choose(log_p):
-        probs = torch.softmax(log_p / temperature, dim=-1)        # log_p is already normalised; rescale it
-        return torch.multinomial(probs, 1, generator=generator).squeeze(1)
+        logits = log_p / temperature                              # log_p is already normalised; rescale it
+        if top_k is not None:
+            logits = top_k_filter(logits, top_k)
+        if top_p is not None:
+            logits = top_p_filter(logits, top_p)
+        return torch.multinomial(torch.softmax(logits, dim=-1), 1, generator=generator).squeeze(1)
     return _run_decode(model, src, max_len, bos_id, eos_id, choose)
 
 
