@@ -78,11 +78,14 @@ def attention_3d_only(query, key, value, mask=None):
 # Lesson 02: positional encoding and its shift matrix
 # ---------------------------------------------------------------------------------------------------
 
-def pe_like_a_learner(max_len, d_model, *, layout="interleave", exponent="2i", divide=True, start=0):
+def pe_like_a_learner(max_len, d_model, *, layout="interleave", exponent="2i", divide=True, start=0, base=10000):
     pos = torch.arange(start, start + max_len, dtype=torch.float32).unsqueeze(1)
     if exponent == "2i":
         two_i = torch.arange(0, d_model, 2, dtype=torch.float32)
-        angle = pos / 10000 ** (two_i / d_model) if divide else pos * 10000 ** (two_i / d_model)
+        angle = pos / base ** (two_i / d_model) if divide else pos * base ** (two_i / d_model)
+    elif exponent == "i":
+        i = torch.arange(d_model // 2, dtype=torch.float32)                      # the pair index, without the 2
+        angle = pos / base ** (i / d_model)
     elif exponent == "doubled":
         two_i = torch.arange(0, d_model, 2, dtype=torch.float32)
         angle = pos / 10000 ** (2 * two_i / d_model)
@@ -98,7 +101,34 @@ def pe_like_a_learner(max_len, d_model, *, layout="interleave", exponent="2i", d
         pe[:, 0::2], pe[:, 1::2] = torch.cos(angle), torch.sin(angle)
     elif layout == "concat":
         pe = torch.cat([torch.sin(angle), torch.cos(angle)], dim=1)
+    elif layout == "concat_cos_first":
+        pe = torch.cat([torch.cos(angle), torch.sin(angle)], dim=1)
     return pe
+
+
+def pe_loop_with_dimension_index(max_len, d_model, swap=False):
+    """The formula read with i as the dimension index: every dimension j gets 10000^(2j/d_model)."""
+    pe = torch.zeros(max_len, d_model)
+    for pos in range(max_len):
+        for i in range(d_model):
+            angle = pos / 10000 ** (2 * i / d_model)
+            pe[pos, i] = math.sin(angle) if (i % 2 == 0) != swap else math.cos(angle)
+    return pe
+
+
+def pe_exp_form_log10(max_len, d_model):
+    position = torch.arange(max_len).unsqueeze(1)
+    div_term = torch.exp(torch.arange(0, d_model, 2) * (-math.log10(10000.0) / d_model))
+    pe = torch.zeros(max_len, d_model)
+    pe[:, 0::2] = torch.sin(position * div_term)
+    pe[:, 1::2] = torch.cos(position * div_term)
+    return pe
+
+
+def pe_stack_flatten(max_len, d_model):
+    """Correct: sin and cos stacked on a new last axis, then flattened, which interleaves them."""
+    angle = torch.arange(max_len)[:, None] * torch.pow(10000.0, -torch.arange(0, d_model, 2) / d_model)
+    return torch.stack([angle.sin(), angle.cos()], dim=-1).flatten(1)
 
 
 def pe_exp_log_form(max_len, d_model):
@@ -159,6 +189,20 @@ def split_heads_interleaved(x, num_heads):
     return x.view(B, T, d // num_heads, num_heads).permute(0, 3, 1, 2)
 
 
+def split_heads_d_k_first(x, num_heads):
+    B, T, d = x.shape
+    return x.view(B, T, d // num_heads, num_heads).transpose(1, 2)
+
+
+def split_heads_d_k_first_transpose_1_3(x, num_heads):
+    B, T, d = x.shape
+    return x.view(B, T, d // num_heads, num_heads).transpose(1, 3)
+
+
+def split_heads_unflatten(x, num_heads):
+    return x.unflatten(-1, (num_heads, -1)).transpose(1, 2)
+
+
 def split_heads_by_chunks(x, num_heads):
     return torch.stack(x.chunk(num_heads, dim=-1), dim=1)
 
@@ -183,6 +227,10 @@ class LearnerMHA(nn.Module):
         B, T, d = x.shape
         if self.mistake == "view":
             return x.view(B, self.h, T, self.d_k)
+        if self.mistake in ("d_k_first", "d_k_first_inverse_merge"):
+            return x.view(B, T, self.d_k, self.h).permute(0, 3, 1, 2)
+        if self.mistake == "d_k_first_transpose":
+            return x.view(B, T, self.d_k, self.h).transpose(1, 2)
         return x.view(B, T, self.h, self.d_k).transpose(1, 2)
 
     def forward(self, query, key, value, mask=None):
@@ -191,13 +239,22 @@ class LearnerMHA(nn.Module):
             key = value = query
         q, k = self.split(self.w_q(query)), self.split(self.w_k(key))
         v = self.split((self.w_k if self.mistake == "value_with_w_k" else self.w_v)(value))
-        scale = math.sqrt(d if self.mistake == "sqrt_d_model" else self.d_k)
+        scale = math.sqrt(d if self.mistake == "sqrt_d_model" else q.size(-1))
         scores = q @ k.transpose(-2, -1) / scale
         if mask is not None:
             scores = scores.masked_fill(mask if self.mistake == "mask_inverted" else ~mask, float("-inf"))
-        heads = scores.softmax(-1) @ v
+        weights = scores.softmax(-1)
+        if self.mistake == "dropout_functional":
+            weights = F.dropout(weights, 0.1)                            # training defaults to True
+        if self.mistake == "dropout_always_on":
+            weights = F.dropout(weights, 0.1, training=True)
+        heads = weights @ v
         if self.mistake in ("view", "merge_no_transpose"):
             concat = heads.reshape(B, T_q, d)
+        elif self.mistake in ("merge_permute_0231", "d_k_first_inverse_merge"):
+            concat = heads.permute(0, 2, 3, 1).reshape(B, T_q, d)
+        elif self.mistake == "merge_transpose_2_3":
+            concat = heads.transpose(2, 3).reshape(B, T_q, d)
         else:
             concat = heads.transpose(1, 2).reshape(B, T_q, d)
         return concat if self.mistake == "no_w_o" else self.w_o(concat)
@@ -222,6 +279,46 @@ class MHAEinsumTorchSDPA(nn.Module):
                    for w, x in ((self.w_q, query), (self.w_k, key), (self.w_v, value)))
         heads = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)           # (B, h, T_q, d_k)
         return self.w_o(torch.einsum("bhtd->bthd", heads).flatten(2))
+
+
+class MHAChunksCatDropout(nn.Module):
+    """Correct: heads split by chunks and merged by torch.cat, dropout on the weights that .eval() switches off."""
+
+    def __init__(self, d_model, num_heads, dropout=0.1):
+        super().__init__()
+        self.h = num_heads
+        self.w_q, self.w_k = nn.Linear(d_model, d_model), nn.Linear(d_model, d_model)
+        self.w_v, self.w_o = nn.Linear(d_model, d_model), nn.Linear(d_model, d_model)
+        self.dropout = nn.Dropout(dropout)
+
+    def forward(self, query, key, value, mask=None):
+        def split(x):
+            return torch.stack(x.chunk(self.h, dim=-1), dim=1)            # (B, h, T, d_k)
+        q, k, v = split(self.w_q(query)), split(self.w_k(key)), split(self.w_v(value))
+        scores = q @ k.transpose(-2, -1) / math.sqrt(q.size(-1))
+        if mask is not None:
+            scores = scores.masked_fill(~mask, -1e9)
+        heads = self.dropout(scores.softmax(-1)) @ v
+        return self.w_o(torch.cat(heads.unbind(dim=1), dim=-1))
+
+
+class MHAPermuteContiguousView(nn.Module):
+    """Correct: split with view(B, -1, h, d_k).permute, merge with permute(0, 2, 1, 3).contiguous().view, and
+    F.dropout(..., training=self.training)."""
+
+    def __init__(self, d_model, num_heads):
+        super().__init__()
+        self.h, self.d_k = num_heads, d_model // num_heads
+        self.w_q, self.w_k = nn.Linear(d_model, d_model), nn.Linear(d_model, d_model)
+        self.w_v, self.w_o = nn.Linear(d_model, d_model), nn.Linear(d_model, d_model)
+
+    def forward(self, query, key, value, mask=None):
+        B = query.size(0)
+        q, k, v = (w(x).view(B, -1, self.h, self.d_k).permute(0, 2, 1, 3)
+                   for w, x in ((self.w_q, query), (self.w_k, key), (self.w_v, value)))
+        heads, _ = tl.scaled_dot_product_attention(q, k, v, mask)
+        heads = F.dropout(heads, 0.1, training=self.training)
+        return self.w_o(heads.permute(0, 2, 1, 3).contiguous().view(B, -1, self.h * self.d_k))
 
 
 class MHAWithOwnNames(nn.Module):
@@ -362,6 +459,28 @@ def ffn_with(mistake):
     return type(f"FFN_{mistake}", (LearnerFFN,), {"mistake": mistake})
 
 
+class FFNFunctionalDropout(nn.Module):
+    def __init__(self, d_model, d_ff, dropout=0.1):
+        super().__init__()
+        self.linear1, self.linear2 = nn.Linear(d_model, d_ff), nn.Linear(d_ff, d_model)
+        self.p = dropout
+
+    def forward(self, x):
+        return self.linear2(F.dropout(torch.relu(self.linear1(x)), self.p))
+
+
+class FFNWithDropoutModule(nn.Module):
+    """Correct: an nn.Dropout, which .eval() switches off."""
+
+    def __init__(self, d_model, d_ff, dropout=0.1):
+        super().__init__()
+        self.linear1, self.linear2 = nn.Linear(d_model, d_ff), nn.Linear(d_ff, d_model)
+        self.dropout = nn.Dropout(dropout)
+
+    def forward(self, x):
+        return self.linear2(self.dropout(torch.relu(self.linear1(x))))
+
+
 class FFNClamp(nn.Module):
     def __init__(self, d_model, d_ff):
         super().__init__()
@@ -386,23 +505,55 @@ class LearnerEncoderLayer(nn.Module):
         super().__init__()
         self.self_attn = tl.MultiHeadAttention(d_model, num_heads)
         self.feed_forward = tl.PositionwiseFeedForward(d_model, d_ff)
-        self.norm1, self.norm2 = tl.LayerNorm(d_model), tl.LayerNorm(d_model)
+        if self.mistake == "shared_norm":
+            self.norm1 = self.norm2 = tl.LayerNorm(d_model)
+        else:
+            self.norm1, self.norm2 = tl.LayerNorm(d_model), tl.LayerNorm(d_model)
+        if self.mistake == "one_norm":
+            self.norm = nn.LayerNorm(d_model)
 
     def forward(self, x, mask=None):
         if self.mistake == "pre_ln":
             h = self.norm1(x)
             x = x + self.self_attn(h, h, h, mask)
             return x + self.feed_forward(self.norm2(x))
+        if self.mistake == "pre_ln_norm_per_input":                     # norm1 runs three times, on one sub-layer
+            x = x + self.self_attn(self.norm1(x), self.norm1(x), self.norm1(x), mask)
+            return x + self.feed_forward(self.norm2(x))
         if self.mistake == "ignores_mask":
             mask = None
+        if self.mistake == "one_norm":
+            x = self.norm(x + self.self_attn(x, x, x, mask))
+            return self.norm(x + self.feed_forward(x))
+        if self.mistake == "dropout_functional":
+            x = self.norm1(x + F.dropout(self.self_attn(x, x, x, mask), 0.1))
+            return self.norm2(x + F.dropout(self.feed_forward(x), 0.1))
         x = self.norm1(x + self.self_attn(x, x, x, mask))
         if self.mistake == "no_ffn_residual":
             return self.norm2(self.feed_forward(x))
+        if self.mistake == "norm1_twice":
+            return self.norm1(x + self.feed_forward(x))
         return self.norm2(x + self.feed_forward(x))
 
 
 def encoder_with(mistake):
     return type(f"Encoder_{mistake}", (LearnerEncoderLayer,), {"mistake": mistake})
+
+
+class EncoderLayerNormsListDropout(nn.Module):
+    """Correct, written differently: the two LayerNorms kept in a ModuleList too, nn.Dropout on each sub-layer."""
+
+    def __init__(self, d_model, num_heads, d_ff, dropout=0.1):
+        super().__init__()
+        self.self_attn = tl.MultiHeadAttention(d_model, num_heads)
+        self.feed_forward = tl.PositionwiseFeedForward(d_model, d_ff)
+        self.norms = nn.ModuleList([nn.LayerNorm(d_model) for _ in range(2)])
+        self.norm1, self.norm2 = self.norms
+        self.dropout = nn.Dropout(dropout)
+
+    def forward(self, x, mask=None):
+        x = self.norm1(x + self.dropout(self.self_attn(x, x, x, mask)))
+        return self.norm2(x + self.dropout(self.feed_forward(x)))
 
 
 class LearnerDecoderLayer(nn.Module):
@@ -413,7 +564,10 @@ class LearnerDecoderLayer(nn.Module):
         self.self_attn = tl.MultiHeadAttention(d_model, num_heads)
         self.cross_attn = self.self_attn if self.mistake == "shared" else tl.MultiHeadAttention(d_model, num_heads)
         self.feed_forward = tl.PositionwiseFeedForward(d_model, d_ff)
-        self.norm1, self.norm2, self.norm3 = nn.LayerNorm(d_model), nn.LayerNorm(d_model), nn.LayerNorm(d_model)
+        if self.mistake == "shared_norms":
+            self.norm1 = self.norm2 = self.norm3 = nn.LayerNorm(d_model)
+        else:
+            self.norm1, self.norm2, self.norm3 = nn.LayerNorm(d_model), nn.LayerNorm(d_model), nn.LayerNorm(d_model)
 
     def forward(self, x, memory, tgt_mask=None, memory_mask=None):
         m = self.mistake
@@ -432,13 +586,35 @@ class LearnerDecoderLayer(nn.Module):
                 return self.norm2(y + self.cross_attn(y, y, y))
             if m == "cross_query_from_memory":
                 return self.norm2(memory + self.cross_attn(memory, y, y))
-            return self.norm2(y + self.cross_attn(y, memory, memory, memory_mask))
+            if m == "cross_query_from_memory_masked":
+                return self.norm2(y + self.cross_attn(memory, y, y, memory_mask))
+            out = self.cross_attn(y, memory, memory, memory_mask)
+            if m == "dropout_always_on":
+                out = F.dropout(out, p=0.1, training=True)
+            return self.norm2(y + out)
         x = cross_block(self_block(x)) if m != "cross_first" else self_block(cross_block(x))
-        return self.norm3(x + self.feed_forward(x))
+        return (self.norm2 if m == "norm2_for_ffn" else self.norm3)(x + self.feed_forward(x))
 
 
 def decoder_with(mistake):
     return type(f"Decoder_{mistake}", (LearnerDecoderLayer,), {"mistake": mistake})
+
+
+class DecoderLayerKeywordsDropout(nn.Module):
+    """Correct, written differently: keyword arguments to the attentions, nn.Dropout after each sub-layer."""
+
+    def __init__(self, d_model, num_heads, d_ff, dropout=0.1):
+        super().__init__()
+        self.self_attn = tl.MultiHeadAttention(d_model, num_heads)
+        self.cross_attn = tl.MultiHeadAttention(d_model, num_heads)
+        self.feed_forward = tl.PositionwiseFeedForward(d_model, d_ff)
+        self.norm1, self.norm2, self.norm3 = (nn.LayerNorm(d_model) for _ in range(3))
+        self.dropout = nn.Dropout(dropout)
+
+    def forward(self, x, memory, tgt_mask=None, memory_mask=None):
+        x = self.norm1(x + self.dropout(self.self_attn(query=x, key=x, value=x, mask=tgt_mask)))
+        x = self.norm2(x + self.dropout(self.cross_attn(query=x, key=memory, value=memory, mask=memory_mask)))
+        return self.norm3(x + self.dropout(self.feed_forward(x)))
 
 
 class DecoderLayerWithPackageResiduals(nn.Module):
@@ -629,6 +805,11 @@ def beam_with(mistake):
 
 C = checks
 SDPA = C.check_scaled_dot_product_attention
+SPLIT_ORDER = "Split as (B, T, h, d_k): heads first, then the d_k features of each head"
+DROPOUT_ON = "changes between two calls on the same input in eval mode"
+SHARED_NORM_2 = "both sub-layers use the same LayerNorm"
+SHARED_NORM_3 = "each residual sub-layer needs its own (three LayerNorms, with their own γ, β)"
+CROSS_QUERIES = "takes its queries from the decoder and its keys/values from the encoder memory"
 
 
 def att(**kw):
@@ -678,6 +859,21 @@ WRONG = [
      "pe-multiplied"),
     (C.check_positional_encoding, lambda n, d: pe_like_a_learner(n, d, start=1), "start at 1", "pe-positions-from-1"),
     (C.check_positional_encoding, lambda n, d: pe_like_a_learner(n, d).T, "transposed", "pe-transposed"),
+    (C.check_positional_encoding, lambda n, d: pe_like_a_learner(n, d, base=1000), "the wrong base — you used 1000",
+     "pe-base-1000"),
+    (C.check_positional_encoding, lambda n, d: pe_like_a_learner(n, d, base=100), "A base of 100 instead of 10000",
+     "pe-base-100"),
+    (C.check_positional_encoding, pe_exp_form_log10, "not math.log10(10000)", "pe-exp-form-log10"),
+    (C.check_positional_encoding, lambda n, d: pe_like_a_learner(n, d, exponent="i"), "you used i/d_model",
+     "pe-exponent-i"),
+    (C.check_positional_encoding, pe_loop_with_dimension_index,
+     "you used the dimension index j where the formula has the pair index i", "pe-dimension-index"),
+    (C.check_positional_encoding, lambda n, d: pe_loop_with_dimension_index(n, d, swap=True),
+     "two mistakes: (1) sin and cos are swapped", "pe-swapped-and-dimension-index"),
+    (C.check_positional_encoding, lambda n, d: pe_like_a_learner(n, d, layout="swapped", base=1000),
+     "(2) the wrong base — you used 1000", "pe-swapped-and-base-1000"),
+    (C.check_positional_encoding, lambda n, d: pe_like_a_learner(n, d, layout="concat_cos_first"), "cosines first",
+     "pe-concatenated-cos-first"),
     (C.check_positional_encoding, lambda n, d: pe_like_a_learner(n, d).unsqueeze(0), "without a leading batch axis",
      "pe-batch-axis"),
     # shift matrix
@@ -689,6 +885,8 @@ WRONG = [
     (C.check_split_heads, split_heads_view_no_transpose, "view(B, h, T, d_k) and no transpose", "split-view-no-transpose"),
     (C.check_split_heads, split_heads_forgot_transpose, "did not move the head axis", "split-forgot-transpose"),
     (C.check_split_heads, split_heads_interleaved, "every h-th feature", "split-interleaved"),
+    (C.check_split_heads, split_heads_d_k_first, SPLIT_ORDER, "split-d-k-first"),
+    (C.check_split_heads, split_heads_d_k_first_transpose_1_3, SPLIT_ORDER, "split-d-k-first-transpose-1-3"),
     # multi-head attention
     (C.check_multi_head_attention, mha_with("view"), "view(B, h, T, d_k) and no transpose", "mha-view-no-transpose"),
     (C.check_multi_head_attention, mha_with("merge_no_transpose"), "merged without transposing back",
@@ -699,6 +897,16 @@ WRONG = [
     (C.check_multi_head_attention, mha_with("keys_from_query"), "computed from query", "mha-keys-from-query"),
     (C.check_multi_head_attention, mha_with("mask_inverted"), "inverted", "mha-mask-inverted"),
     (C.check_multi_head_attention, MHAWithOwnNames, "expected an attribute w_q", "mha-missing-w-q"),
+    (C.check_multi_head_attention, mha_with("d_k_first"), SPLIT_ORDER, "mha-split-d-k-first"),
+    (C.check_multi_head_attention, mha_with("d_k_first_inverse_merge"), SPLIT_ORDER,
+     "mha-split-d-k-first-inverse-merge"),
+    (C.check_multi_head_attention, mha_with("d_k_first_transpose"), SPLIT_ORDER, "mha-split-d-k-first-transpose"),
+    (C.check_multi_head_attention, mha_with("merge_permute_0231"), "merged in the wrong order: permute(0, 2, 3, 1)",
+     "mha-merge-permute-0231"),
+    (C.check_multi_head_attention, mha_with("merge_transpose_2_3"), "merged with transpose(2, 3)",
+     "mha-merge-transpose-2-3"),
+    (C.check_multi_head_attention, mha_with("dropout_functional"), DROPOUT_ON, "mha-dropout-functional"),
+    (C.check_multi_head_attention, mha_with("dropout_always_on"), DROPOUT_ON, "mha-dropout-training-true"),
     # LayerNorm
     (C.check_layer_norm, layer_norm_with("batch_axis"), "wrong axis", "ln-batch-axis"),
     (C.check_layer_norm, layer_norm_with("unbiased"), "biased variance", "ln-unbiased-variance"),
@@ -719,16 +927,27 @@ WRONG = [
     (C.check_feed_forward, ffn_with("gelu"), "GELU", "ffn-gelu"),
     (C.check_feed_forward, ffn_with("residual_inside"), "added the input back", "ffn-residual-inside"),
     (C.check_feed_forward, ffn_with("square"), "expected linear1 = nn.Linear(8, 32)", "ffn-wrong-width"),
+    (C.check_feed_forward, FFNFunctionalDropout, DROPOUT_ON, "ffn-dropout-functional"),
     (C.check_ffn_parameter_count, lambda d, f: 2 * d * f, "not the biases", "count-no-biases"),
     (C.check_ffn_parameter_count, lambda d, f: d * f + f, "only linear1", "count-one-layer"),
     # encoder layer
     (C.check_encoder_layer, encoder_with("pre_ln"), "Pre-LN", "encoder-pre-ln"),
+    (C.check_encoder_layer, encoder_with("pre_ln_norm_per_input"), "you built Pre-LN", "encoder-pre-ln-norm-per-input"),
     (C.check_encoder_layer, encoder_with("ignores_mask"), "ignores the mask", "encoder-ignores-mask"),
     (C.check_encoder_layer, encoder_with("no_ffn_residual"), "missing around the feed-forward", "encoder-no-ffn-residual"),
+    (C.check_encoder_layer, encoder_with("shared_norm"), SHARED_NORM_2, "encoder-shared-layer-norm"),
+    (C.check_encoder_layer, encoder_with("norm1_twice"), SHARED_NORM_2, "encoder-norm1-used-twice"),
+    (C.check_encoder_layer, encoder_with("one_norm"), SHARED_NORM_2, "encoder-one-extra-norm-used-twice"),
+    (C.check_encoder_layer, encoder_with("dropout_functional"), DROPOUT_ON, "encoder-dropout-functional"),
     # decoder layer
     (C.check_decoder_layer, decoder_with("cross_over_x"), "ignores the encoder", "decoder-cross-over-x"),
-    (C.check_decoder_layer, decoder_with("cross_query_from_memory"), "queries come from the decoder",
+    (C.check_decoder_layer, decoder_with("cross_query_from_memory"), CROSS_QUERIES,
      "decoder-cross-queries-from-memory"),
+    (C.check_decoder_layer, decoder_with("cross_query_from_memory_masked"), CROSS_QUERIES,
+     "decoder-cross-queries-from-memory-crash"),
+    (C.check_decoder_layer, decoder_with("shared_norms"), SHARED_NORM_3, "decoder-shared-layer-norms"),
+    (C.check_decoder_layer, decoder_with("norm2_for_ffn"), SHARED_NORM_3, "decoder-norm2-used-twice"),
+    (C.check_decoder_layer, decoder_with("dropout_always_on"), DROPOUT_ON, "decoder-dropout-training-true"),
     (C.check_decoder_layer, decoder_with("ignores_tgt_mask"), "ignores tgt_mask", "decoder-ignores-causal-mask"),
     (C.check_decoder_layer, decoder_with("ignores_memory_mask"), "ignores memory_mask", "decoder-ignores-memory-mask"),
     (C.check_decoder_layer, decoder_with("masks_swapped"), "did you swap them", "decoder-masks-swapped"),
@@ -776,8 +995,8 @@ def test_each_known_mistake_is_caught_with_its_hint(checker, implementation, phr
     assert "✓" not in capsys.readouterr().out
 
 
-def test_the_catalogue_holds_at_least_25_mistakes_across_every_checker():
-    assert len(WRONG) >= 25
+def test_the_catalogue_holds_at_least_119_mistakes_across_every_checker():
+    assert len(WRONG) >= 119
     assert {w[0].__name__ for w in WRONG} == {name for name in checks.__all__ if name.startswith("check_")}
     assert len({w[3] for w in WRONG}) == len(WRONG)
 
@@ -800,13 +1019,17 @@ CORRECT = [
     (C.check_positional_encoding, pe_like_a_learner, "pe-float32-power"),
     (C.check_positional_encoding, pe_exp_log_form, "pe-exp-log-form"),
     (C.check_positional_encoding, pe_python_loops_float64, "pe-python-float64"),
+    (C.check_positional_encoding, pe_stack_flatten, "pe-stack-flatten"),
     (C.check_shift_matrix, reference_shift_matrix, "shift-package"),
     (C.check_shift_matrix, shift_matrix_vectorised, "shift-block-diag"),
     (C.check_split_heads, split_heads_by_chunks, "split-chunks"),
     (C.check_split_heads, split_heads_reshape_permute, "split-reshape-permute"),
+    (C.check_split_heads, split_heads_unflatten, "split-unflatten"),
     (C.check_multi_head_attention, tl.MultiHeadAttention, "mha-package"),
     (C.check_multi_head_attention, LearnerMHA, "mha-learner"),
     (C.check_multi_head_attention, MHAEinsumTorchSDPA, "mha-torch-sdpa"),
+    (C.check_multi_head_attention, MHAChunksCatDropout, "mha-chunks-cat-dropout-module"),
+    (C.check_multi_head_attention, MHAPermuteContiguousView, "mha-permute-contiguous-view-dropout-training"),
     (C.check_layer_norm, tl.LayerNorm, "ln-package"),
     (C.check_layer_norm, LearnerLayerNorm, "ln-learner"),
     (C.check_layer_norm, LayerNormFunctional, "ln-functional"),
@@ -818,11 +1041,14 @@ CORRECT = [
     (C.check_feed_forward, tl.PositionwiseFeedForward, "ffn-package"),
     (C.check_feed_forward, LearnerFFN, "ffn-learner"),
     (C.check_feed_forward, FFNClamp, "ffn-clamp"),
+    (C.check_feed_forward, FFNWithDropoutModule, "ffn-dropout-module"),
     (C.check_ffn_parameter_count, lambda d, f: 2 * d * f + d + f, "count-formula"),
     (C.check_ffn_parameter_count, ffn_count_by_building, "count-by-building"),
     (C.check_encoder_layer, LearnerEncoderLayer, "encoder-learner"),
+    (C.check_encoder_layer, EncoderLayerNormsListDropout, "encoder-norms-list-dropout-module"),
     (C.check_decoder_layer, LearnerDecoderLayer, "decoder-learner"),
     (C.check_decoder_layer, DecoderLayerWithPackageResiduals, "decoder-add-norm-helper"),
+    (C.check_decoder_layer, DecoderLayerKeywordsDropout, "decoder-keywords-dropout-module"),
     (C.check_label_smoothing_loss,
      lambda l, t, s, p: F.cross_entropy(l, t, ignore_index=p, label_smoothing=s), "smoothing-torch"),
     (C.check_label_smoothing_loss, smoothing_like_a_learner, "smoothing-learner"),
@@ -933,6 +1159,22 @@ def test_passing_something_that_is_not_callable_is_explained():
 def test_a_wrong_implementation_that_matches_no_known_mistake_gets_the_general_advice():
     with pytest.raises(AssertionError, match="matches none of the usual mistakes. Things to check"):
         checks.check_causal_mask(lambda n: torch.eye(n, dtype=torch.bool))
+
+
+class DecoderLayerThatCrashesInItsFFN(LearnerDecoderLayer):
+    def forward(self, x, memory, tgt_mask=None, memory_mask=None):
+        x = self.norm1(x + self.self_attn(x, x, x, tgt_mask))
+        x = self.norm2(x + self.cross_attn(x, memory, memory, memory_mask))
+        return self.norm3(x + self.feed_forward(x.transpose(1, 2)))      # (B, d_model, T): does not fit linear1
+
+
+def test_a_decoder_crash_is_blamed_on_the_masks_or_the_cross_attention_only_when_the_layer_did_that():
+    with pytest.raises(AssertionError) as caught:
+        checks.check_decoder_layer(DecoderLayerThatCrashesInItsFFN)
+    message = str(caught.value)
+    assert "your code crashed on" in message and "did you swap" not in message, message
+    assert "Yours takes its queries from memory" not in message, message
+    assert "the cross-attention takes its queries from x and its keys and values from memory" in message, message
 
 
 def test_checkers_leave_the_global_random_state_alone():

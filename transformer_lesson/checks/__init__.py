@@ -6,6 +6,9 @@ A checker works in stages, and stops at the first stage that fails:
 1. does it run?  A crash is reported as an `AssertionError` that names the input it crashed on;
    `raise NotImplementedError()` (the exercise's stub) gets a kind "not implemented yet".
 2. right type, shape and dtype?  A wrong shape often already tells the mistake (keys and queries swapped).
+   A layer must also give the same output twice in eval mode (dropout left on is named), and the encoder and
+   decoder layers are watched while they run: one LayerNorm serving two sub-layers, or a cross-attention
+   fed its queries from the encoder's memory, is named before any number is compared.
 3. right numbers?  Compared with the package's reference implementation, on inputs chosen so that
    mistakes show: d_v != d_k, T_q != T_k, small-variance inputs where eps matters, non-trivial
    LayerNorm weights, several heads.

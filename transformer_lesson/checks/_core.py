@@ -100,9 +100,10 @@ class Check:
             self.fail(f"expected your class to build an nn.Module, got a {type(obj).__name__} object that is not "
                       f"one; derive it from nn.Module and call super().__init__() first: {example}")
 
-    def call(self, fn, *args, on: str, advice: str = "", **kwargs):
+    def call(self, fn, *args, on: str, advice: str | Callable[[Exception], str] = "", **kwargs):
         """Run learner code on copies of the tensors given, with a time limit; translate NotImplementedError,
-        crashes, runaway loops and in-place changes of the inputs into readable AssertionErrors."""
+        crashes, runaway loops and in-place changes of the inputs into readable AssertionErrors (`advice`, a
+        text or a function of the error, is added to a crash's message)."""
         copies = [_copy(a) for a in args]
         kwcopies = {k: _copy(v) for k, v in kwargs.items()}
         try:
@@ -114,6 +115,11 @@ class Check:
         except _Stopped as stop:
             raise AssertionError(f"{self.title}: {stop.describe(on)}") from None
         except Exception as error:  # the learner's code crashed: say on which input, keep the traceback
+            if callable(advice):                     # advice(error) reads what the learner's code did
+                try:
+                    advice = advice(error)
+                except Exception:  # a diagnosis that fails must not hide the learner's own error
+                    advice = ""
             extra = f"\nHint: {advice}" if advice else ""
             raise AssertionError(f"{self.title}: your code crashed on {on}:\n    {type(error).__name__}: "
                                  f"{error}{extra}\n(the traceback above shows the line)") from error
@@ -134,6 +140,7 @@ class Check:
             self.fail(f"expected {name} to be a torch.Tensor {described}, got {type(value).__name__} (on {on})")
         if tuple(value.shape) != tuple(shape):
             hint = (shape_hints or {}).get(tuple(value.shape))
+            hint = hint(value) if callable(hint) else hint         # a hint may look at the numbers too
             wanted = described if described == shape_str(shape) else f"{described} = {shape_str(shape)}"
             self.fail(f"expected {name} of shape {wanted} on {on}, got {shape_str(value.shape)}"
                       + (f".\nLikely mistake: {hint}" if hint else ""))
@@ -142,6 +149,18 @@ class Check:
         if kind == "bool" and value.dtype != torch.bool:
             self.fail(f"expected {name} to be a boolean tensor (dtype torch.bool), got dtype {value.dtype} (on {on})")
         return value
+
+    def repeatable(self, module, *args, first: torch.Tensor, on: str) -> None:
+        """Stage 2b: a module in eval mode gives the same output twice on the same input (no dropout left on)."""
+        again = self.call(module, *args, on=on)
+        if (isinstance(again, torch.Tensor) and again.shape == first.shape
+                and not torch.equal(torch.nan_to_num(again), torch.nan_to_num(first))):
+            self.fail(f"the output changes between two calls on the same input in eval mode ({on}), so something "
+                      "random is still switched on: most likely dropout left on in eval. F.dropout(x, p) drops at "
+                      "random even after .eval(), because its `training` argument defaults to True (and "
+                      "training=True keeps it on for good). Use an nn.Dropout module (self.dropout = nn.Dropout(p) "
+                      "in __init__, self.dropout(x) in forward), which .eval() switches off, or "
+                      "F.dropout(x, p, training=self.training).")
 
     def numbers(self, actual: torch.Tensor, expected: torch.Tensor, name: str, on: str,
                 variants: Iterable[tuple[str, Callable[[], torch.Tensor]]] = (), fallback: str = "",

@@ -12,14 +12,15 @@ from ._core import Check, checker
 
 
 def _pe(max_len: int, d_model: int, *, layout: str = "interleave", exponent: str = "2i/d", first: int = 0,
-        divide: bool = True, length_in_exponent: bool = False) -> torch.Tensor:
+        divide: bool = True, length_in_exponent: bool = False, base: float = 10000.0) -> torch.Tensor:
     """Reference sinusoidal encoding (float64) and its known-wrong variants."""
     pos = torch.arange(first, first + max_len, dtype=torch.float64)[:, None]   # (max_len, 1)
     j = torch.arange(d_model, dtype=torch.float64)                             # dimension index
     pair = torch.div(j, 2, rounding_mode="floor")                              # i = j // 2
     size = max_len if length_in_exponent else d_model
-    power = {"2i/d": 2 * pair / size, "j/d": j / size, "i/d": pair / size, "4i/d": 4 * pair / size}[exponent]
-    freq = 10000.0 ** power                                                    # (d_model,)
+    power = {"2i/d": 2 * pair / size, "j/d": j / size, "i/d": pair / size, "4i/d": 4 * pair / size,
+             "2j/d": 2 * j / size}[exponent]
+    freq = base ** power                                                       # (d_model,)
     angle = pos / freq if divide else pos * freq                               # (max_len, d_model)
     even = (j % 2 == 0)
     if layout == "interleave":
@@ -28,10 +29,96 @@ def _pe(max_len: int, d_model: int, *, layout: str = "interleave", exponent: str
         return torch.where(even, torch.cos(angle), torch.sin(angle))
     if layout == "sin_only":
         return torch.sin(angle)
+    a = angle[:, 0::2]                                                          # one angle per pair
     if layout == "concat":                                                      # [sin of every pair | cos of every pair]
-        a = angle[:, 0::2]
         return torch.cat([torch.sin(a), torch.cos(a)], dim=-1)
+    if layout == "concat_swapped":                                              # [cos of every pair | sin of ...]
+        return torch.cat([torch.cos(a), torch.sin(a)], dim=-1)
     raise ValueError(layout)
+
+
+_LAYOUTS = [                          # where sin and cos go: (layout, what is wrong, or None)
+    ("interleave", None),
+    ("concat", "sin and cos are concatenated ([all sines | all cosines]); they must be interleaved: sin on even "
+               "dimensions 0, 2, 4, ..., cos on odd dimensions 1, 3, 5, ... (pe[:, 0::2] = sin, pe[:, 1::2] = cos)."),
+    ("swapped", "sin and cos are swapped; sin goes on the even dimensions (0, 2, ...) and cos on the odd ones."),
+    ("concat_swapped", "cos and sin are concatenated, cosines first ([all cosines | all sines]); they must be "
+                       "interleaved, sin first: pe[:, 0::2] = sin, pe[:, 1::2] = cos."),
+    ("sin_only", "every dimension uses sin; the odd dimensions use cos."),
+]
+
+_FREQUENCIES = [                      # the angle pos / 10000^(2i/d_model): (arguments of _pe, what is wrong, or None)
+    ({}, None),
+    (dict(exponent="j/d"), "the wrong exponent — you used j/d_model with j the dimension index, so each sin/cos pair "
+                           "gets two different frequencies. Dimensions 2i and 2i+1 share one frequency: "
+                           "10000^(2i/d_model), with i = j // 2."),
+    (dict(exponent="2j/d"), "the wrong exponent — you used the dimension index j where the formula has the pair "
+                            "index i: 10000^(2j/d_model) gives dimension 2i the exponent 4i/d_model and its partner "
+                            "2i+1 the exponent (4i+2)/d_model. i counts the (sin, cos) pairs, i = j // 2, so both "
+                            "dimensions of pair i share 10000^(2i/d_model)."),
+    (dict(exponent="4i/d"), "the wrong exponent — you used 2j/d_model with j the dimension index "
+                            "(torch.arange(0, d_model, 2) already holds 2i; do not double it again). The exponent "
+                            "is 2i/d_model."),
+    (dict(exponent="i/d"), "the wrong exponent — you used i/d_model; the exponent is 2i/d_model (i is the pair "
+                           "index, so 2i runs 0, 2, 4, ...). (A base of 100 instead of 10000 gives the same numbers, "
+                           "100^(2i/d_model) = 10000^(i/d_model); the base is 10000.)"),
+    (dict(divide=False), "you multiplied the position by 10000^(2i/d_model); divide by it, pos / 10000^(2i/d_model) "
+                         "(in exp form: pos * exp(-2i * ln(10000) / d_model))."),
+    (dict(length_in_exponent=True), "the exponent divides by max_len; it divides by d_model, 10000^(2i/d_model)."),
+]
+
+_PAIR_1 = {"interleave": (2, 3), "swapped": (3, 2)}    # columns of (sin, cos) of pair i = 1; concat: see _base
+
+
+def _base(pe: torch.Tensor, layout: str) -> float | None:
+    """The base b of the learner's frequencies b^(-2i/d_model), read from pair 1 at position 1 (None if unreadable)."""
+    d_model = pe.size(1)
+    if d_model < 4 or pe.size(0) < 2 or layout == "sin_only":
+        return None
+    half = d_model // 2
+    s, c = _PAIR_1.get(layout) or ((1, 1 + half) if layout == "concat" else (1 + half, 1))
+    row = pe[1].detach().double()
+    angle = math.atan2(float(row[s]), float(row[c]))                       # = 1 / b^(2/d_model) at position 1
+    if not 0.0 < angle < 1.0:
+        return None
+    return math.exp(-math.log(angle) * d_model / 2)
+
+
+def _base_hint(base: float) -> str:
+    if abs(math.log(base) - 4.0) < 2e-3:                                    # exp(4): log10(10000) = 4 in the exp form
+        return ("the wrong base — your frequencies fall as 54.6^(-2i/d_model), which is what exp(-2i * "
+                "math.log10(10000) / d_model) gives: the exp form needs the natural logarithm, math.log(10000) "
+                "≈ 9.21, not math.log10(10000) = 4.")
+    if abs(math.log(base) - math.log2(10000.0)) < 2e-3:
+        return ("the wrong base — the exp form exp(-2i * math.log2(10000) / d_model) uses the base-2 logarithm; "
+                "it needs the natural logarithm, math.log(10000) ≈ 9.21.")
+    return (f"the wrong base — you used {base:.4g} where the formula has 10000: "
+            "PE(pos, 2i) = sin(pos / 10000^(2i/d_model)), PE(pos, 2i+1) = cos(pos / 10000^(2i/d_model)).")
+
+
+def _pe_variants(pe: torch.Tensor, max_len: int, d_model: int) -> list:
+    """Every wrong layout, frequency formula (with the base read from the learner's table) and pairing of the two,
+    as (hint, table); a table equal to the reference or to an earlier variant is left out."""
+    prefix = "位置编码 (positional encoding): "
+    found = [(prefix + "your positions start at 1; they start at 0 (torch.arange(max_len)), so PE(0) = "
+                       "[0, 1, 0, 1, ...].", _pe(max_len, d_model, first=1))]
+    for layout, where in _LAYOUTS:
+        frequencies = list(_FREQUENCIES)
+        base = _base(pe, layout)
+        if base is not None and abs(math.log(base / 10000.0)) > 1e-3:
+            frequencies.append((dict(base=base), _base_hint(base)))
+        for kwargs, formula in frequencies:
+            wrong = [part for part in (where, formula) if part]
+            if not wrong:
+                continue
+            hint = prefix + (wrong[0] if len(wrong) == 1 else f"two mistakes: (1) {wrong[0]} (2) {wrong[1]}")
+            found.append((hint, _pe(max_len, d_model, layout=layout, **kwargs)))
+    kept, seen = [], [_pe(max_len, d_model)]
+    for hint, table in found:
+        if not any(torch.allclose(table, other, atol=1e-3, rtol=0.0) for other in seen):
+            kept.append((hint, lambda table=table: table))
+            seen.append(table)
+    return kept
 
 
 @checker
@@ -50,32 +137,12 @@ def check_positional_encoding(fn) -> None:
             (1, max_len, d_model): "return the table itself, (max_len, d_model), without a leading batch axis "
                                    "(no .unsqueeze(0)); adding it to (B, T, d_model) embeddings broadcasts anyway.",
         })
-
-        def v(**kw):
-            return lambda: _pe(max_len, d_model, **kw)
-        c.numbers(pe, _pe(max_len, d_model), "encoding", on, [
-            ("位置编码 (positional encoding): sin and cos are concatenated ([all sines | all cosines]); they must "
-             "be interleaved: sin on even dimensions 0, 2, 4, ..., cos on odd dimensions 1, 3, 5, ... "
-             "(pe[:, 0::2] = sin, pe[:, 1::2] = cos).", v(layout="concat")),
-            ("位置编码 (positional encoding): sin and cos are swapped; sin goes on the even dimensions (0, 2, ...) "
-             "and cos on the odd ones.", v(layout="swapped")),
-            ("位置编码 (positional encoding): every dimension uses sin; the odd dimensions use cos.", v(layout="sin_only")),
-            ("位置编码 (positional encoding): the wrong exponent — you used j/d_model with j the dimension index, so "
-             "each sin/cos pair gets two different frequencies. Dimensions 2i and 2i+1 share one frequency: "
-             "10000^(2i/d_model), with i = j // 2.", v(exponent="j/d")),
-            ("位置编码 (positional encoding): the wrong exponent — you used 2j/d_model with j the dimension index "
-             "(torch.arange(0, d_model, 2) already holds 2i; do not double it again). The exponent is 2i/d_model.",
-             v(exponent="4i/d")),
-            ("位置编码 (positional encoding): the wrong exponent — you used i/d_model; the exponent is 2i/d_model "
-             "(i is the pair index, so 2i runs 0, 2, 4, ...).", v(exponent="i/d")),
-            ("位置编码 (positional encoding): you multiplied the position by 10000^(2i/d_model); divide by it, "
-             "pos / 10000^(2i/d_model) (in exp form: pos * exp(-2i * ln(10000) / d_model)).", v(divide=False)),
-            ("位置编码 (positional encoding): your positions start at 1; they start at 0 "
-             "(torch.arange(max_len)), so PE(0) = [0, 1, 0, 1, ...].", v(first=1)),
-            ("位置编码 (positional encoding): the exponent divides by max_len; it divides by d_model, "
-             "10000^(2i/d_model).", v(length_in_exponent=True)),
-        ], fallback="PE(pos, 2i) = sin(pos / 10000^(2i/d_model)), PE(pos, 2i+1) = cos(pos / 10000^(2i/d_model)), "
-                    "positions 0..max_len-1.", atol=1e-4, rtol=1e-4, match_atol=0.05)
+        expected = _pe(max_len, d_model)
+        right = torch.allclose(pe.detach().double().nan_to_num(), expected, atol=1e-4, rtol=1e-4)
+        c.numbers(pe, expected, "encoding", on, [] if right else _pe_variants(pe, max_len, d_model),
+                  fallback="PE(pos, 2i) = sin(pos / 10000^(2i/d_model)), "
+                           "PE(pos, 2i+1) = cos(pos / 10000^(2i/d_model)), positions 0..max_len-1.",
+                  atol=1e-4, rtol=1e-4, match_atol=0.05)
     c.passed()
 
 

@@ -12,16 +12,68 @@ from ._core import Check, checker, is_linear, randn, random_mask, randomize, san
 from .lesson01_self_attention import attention_variant
 
 
+_SPLITS = {                            # (B, T, d_model) -> the four-axis tensor each way of splitting gives
+    "ok": lambda x, B, T, h, d_k: x.reshape(B, T, h, d_k).transpose(1, 2),          # (B, h, T, d_k)
+    "view": lambda x, B, T, h, d_k: x.reshape(B, h, T, d_k),                         # tokens and features mixed up
+    "interleave": lambda x, B, T, h, d_k: x.reshape(B, T, d_k, h).permute(0, 3, 1, 2),  # head i: features i, i+h, ...
+    "dk_h": lambda x, B, T, h, d_k: x.reshape(B, T, d_k, h).transpose(1, 2),         # (B, d_k, T, h)
+    "dk_h_t13": lambda x, B, T, h, d_k: x.reshape(B, T, d_k, h).transpose(1, 3),     # (B, h, d_k, T)
+}
+_MERGES = {                            # the heads (B, h, T, d_k) -> the axes reshaped to (B, T, d_model)
+    "ok": lambda t: t.transpose(1, 2), "none": lambda t: t, "p0231": lambda t: t.permute(0, 2, 3, 1),
+    "t23": lambda t: t.transpose(2, 3), "t13": lambda t: t.transpose(1, 3),
+}
+
+_ORDER = ("heads split in the wrong order: view(B, T, d_k, h) makes head i take every h-th feature (i, i+h, i+2h, "
+          "...){also}. Split as (B, T, h, d_k): heads first, then the d_k features of each head: "
+          "x.view(B, T, h, d_k).transpose(1, 2), so head i takes the contiguous features i*d_k .. (i+1)*d_k.")
+_SPLIT_HINTS = {
+    "view": "heads split with view(B, h, T, d_k) and no transpose — that mixes tokens and features. Split with "
+            ".view(B, T, h, d_k).transpose(1, 2).",
+    "interleave": _ORDER.format(also=""),
+    "dk_h": _ORDER.format(also=", and its .transpose(1, 2) then gives (B, d_k, T, h): d_k 'heads' of h numbers each"),
+    "dk_h_t13": _ORDER.format(also=", and its .transpose(1, 3) then gives (B, h, d_k, T): attention over features, "
+                                   "not tokens"),
+}
+_MERGE_HINTS = {
+    "none": "the heads are merged without transposing back — (B, h, T, d_k).reshape(B, T, d_model) mixes tokens; "
+            "use heads.transpose(1, 2).reshape(B, T, d_model).",
+    "p0231": "the heads are merged in the wrong order: permute(0, 2, 3, 1) gives (B, T, d_k, h), so the merge "
+             "interleaves the heads' features. The merge (concatenation of the heads) is "
+             "heads.transpose(1, 2).reshape(B, T, d_model): (B, h, T, d_k) -> (B, T, h, d_k) -> (B, T, d_model), "
+             "all of head 0's features, then all of head 1's, ...",
+    "t23": "the heads are merged with transpose(2, 3), which gives (B, h, d_k, T): the reshape then mixes tokens and "
+           "features. The merge (concatenation of the heads) is heads.transpose(1, 2).reshape(B, T, d_model).",
+    "t13": "the heads are merged with transpose(1, 3), which gives (B, d_k, T, h): the reshape then mixes tokens and "
+           "features. The merge (concatenation of the heads) is heads.transpose(1, 2).reshape(B, T, d_model).",
+}
+
+
 def _split(x: torch.Tensor, h: int, how: str = "ok") -> torch.Tensor:
     B, T, d = x.shape
-    d_k = d // h
-    if how == "ok":
-        return x.view(B, T, h, d_k).transpose(1, 2)              # (B, T, d) -> (B, T, h, d_k) -> (B, h, T, d_k)
-    if how == "view":
-        return x.reshape(B, h, T, d_k)                           # the mistake: tokens and features mixed up
-    if how == "interleave":
-        return x.reshape(B, T, d_k, h).permute(0, 3, 1, 2)       # head i takes features i, i+h, i+2h, ...
-    raise ValueError(how)
+    return _SPLITS[how](x, B, T, h, d // h)
+
+
+def _split_merge_hint(split: str, merge: str) -> str:
+    """The hint for one way of splitting and merging; at least one of them is wrong."""
+    prefix = "多头注意力 (multi-head attention): "
+    if split == "ok":
+        return prefix + _MERGE_HINTS[merge]
+    if merge == "ok":
+        return prefix + _SPLIT_HINTS[split]
+    return (prefix + _SPLIT_HINTS[split] + " Merge back with .transpose(1, 2).reshape(B, T, d_model); yours is wrong "
+            "too: " + _MERGE_HINTS[merge])
+
+
+def _split_shape_hint(x: torch.Tensor, h: int, ways: dict):
+    """A shape hint that looks at the numbers: the first of `ways` (split -> hint) whose result the learner's equals."""
+    def hint(value):
+        for how, text in ways.items():
+            candidate = _split(x, h, how)
+            if candidate.shape == value.shape and torch.equal(candidate, value.detach().to(candidate.dtype)):
+                return text
+        return ways.get(None)
+    return hint
 
 
 @checker
@@ -33,18 +85,22 @@ def check_split_heads(fn) -> None:
         x = randn(B, T, d, seed=10 + T)
         on = f"x of shape {shape_str(x.shape)} with num_heads={h}"
         out = c.call(fn, x, h, on=on)
-        out = c.tensor(out, "the result", on, (B, h, T, d // h), "(B, num_heads, T, d_k)", shape_hints={
-            (B, T, h, d // h): "you reshaped to (B, T, h, d_k) but did not move the head axis forward: "
-                               "add .transpose(1, 2) to get (B, h, T, d_k).",
-            (B, h, d // h, T): "the last two axes are swapped: the result is (B, h, T, d_k).",
+        d_k, prefix = d // h, "多头注意力 (multi-head attention): "
+        out = c.tensor(out, "the result", on, (B, h, T, d_k), "(B, num_heads, T, d_k)", shape_hints={
+            (B, T, h, d_k): "you reshaped to (B, T, h, d_k) but did not move the head axis forward: "
+                            "add .transpose(1, 2) to get (B, h, T, d_k).",
+            (B, d_k, T, h): _split_shape_hint(x, h, {"dk_h": prefix + _SPLIT_HINTS["dk_h"]}),
+            (B, h, d_k, T): _split_shape_hint(x, h, {
+                "dk_h_t13": prefix + _SPLIT_HINTS["dk_h_t13"],
+                None: "the last two axes are swapped: the result is (B, h, T, d_k)."}),
         })
         c.numbers(out, _split(x, h), "result", on, [
             ("多头注意力 (multi-head attention): heads split with view(B, h, T, d_k) and no transpose — that mixes "
              "tokens and features (the loss may still fall, but the heads are garbage). Split the last axis: "
              "x.view(B, T, h, d_k).transpose(1, 2).", lambda: _split(x, h, "view")),
-            ("多头注意力 (multi-head attention): your heads take every h-th feature (interleaved); head i must take "
-             "the contiguous block of features i*d_k .. (i+1)*d_k: x.view(B, T, h, d_k).transpose(1, 2).",
+            (prefix + _SPLIT_HINTS["interleave"],
              lambda: _split(x, h, "interleave")),
+            (prefix + _SPLIT_HINTS["dk_h"], lambda: _split(x, h, "dk_h")),
         ], fallback="x.view(B, T, num_heads, d_k).transpose(1, 2).", atol=0.0, rtol=0.0)
     c.passed()
 
@@ -60,10 +116,7 @@ def _mha(m, h: int, query, key, value, mask=None, *, split: str = "ok", merge: s
     v = _split((m.w_k if value_proj == "w_k" else m.w_v)(value_in), h, split)
     heads, _ = attention_variant(q, k, v, mask, scale=math.sqrt(d) if scale == "sqrt_dmodel" else scale,
                                  softmax_dim=softmax_dim, mask_mode=mask_mode)  # (B, h, T_q, d_k)
-    if merge == "ok":
-        concat = heads.transpose(1, 2).reshape(B, T_q, d)                    # (B, T_q, h, d_k) -> (B, T_q, d)
-    else:
-        concat = heads.reshape(B, T_q, d)                                    # the mistake: no transpose back
+    concat = _MERGES[merge](heads).reshape(B, T_q, d)                       # ok: (B, T_q, h, d_k) -> (B, T_q, d)
     return m.w_o(concat) if out_proj else concat
 
 
@@ -97,23 +150,15 @@ def check_multi_head_attention(cls) -> None:
                 (query.size(0), h, query.size(1), d // h): "merge the heads back: "
                     "heads.transpose(1, 2).reshape(B, T_q, d_model), then apply w_o.",
             })
+            c.repeatable(m, query, key, value, mask, first=out, on=on)
             c.numbers(out, _mha(m, h, query, key, value, mask), "output", on,
                       [(hint, lambda kw=kw: _mha(m, h, query, key, value, mask, **kw)) for hint, kw in variants],
                       fallback="split with view(B, T, h, d_k).transpose(1, 2); scores / sqrt(d_k); softmax over "
                                "the keys; merge with transpose(1, 2).reshape(B, T, d_model); then w_o.",
                       atol=1e-4, rtol=1e-4)
 
-        common = [
-            ("多头注意力 (multi-head attention): heads split with view(B, h, T, d_k) and no transpose — that mixes "
-             "tokens and features. Split with .view(B, T, h, d_k).transpose(1, 2) and merge back with "
-             ".transpose(1, 2).reshape(B, T, d_model).", dict(split="view", merge="no_transpose")),
-            ("多头注意力 (multi-head attention): heads split with view(B, h, T, d_k) and no transpose — that mixes "
-             "tokens and features. Split with .view(B, T, h, d_k).transpose(1, 2).", dict(split="view")),
-            ("多头注意力 (multi-head attention): the heads are merged without transposing back — "
-             "(B, h, T, d_k).reshape(B, T, d_model) mixes tokens; use heads.transpose(1, 2).reshape(B, T, d_model).",
-             dict(merge="no_transpose")),
-            ("多头注意力 (multi-head attention): your heads take every h-th feature; head i must take the contiguous "
-             "features i*d_k .. (i+1)*d_k: .view(B, T, h, d_k).transpose(1, 2).", dict(split="interleave")),
+        common = [(_split_merge_hint(split, merge), dict(split=split, merge=merge))
+                  for split in _SPLITS for merge in _MERGES if (split, merge) != ("ok", "ok")] + [
             ("多头注意力 (multi-head attention): you scaled by sqrt(d_model); each head compares d_k = d_model / h "
              "numbers, so scale by sqrt(d_k).", dict(scale="sqrt_dmodel")),
             ("多头注意力 (multi-head attention): no scaling — divide each head's scores by sqrt(d_k).",

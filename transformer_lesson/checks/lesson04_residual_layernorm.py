@@ -99,6 +99,7 @@ def check_layer_norm(cls) -> None:
             on = on + ", with non-trivial weight and bias"
             out = c.call(norm, x, on=on)
             out = c.tensor(out, "the output", on, x.shape, "the same as x")
+            c.repeatable(norm, x, first=out, on=on)
             c.numbers(out, _layer_norm(x, weight, bias, 1e-5), "output", on, variants(x, 1e-5),
                       fallback="mean and biased variance over dim=-1 (keepdim=True); (x - mean) / sqrt(var + eps); "
                                "* weight + bias.", atol=1e-4, rtol=1e-4)

@@ -36,6 +36,7 @@ def check_feed_forward(cls) -> None:
         for x in (randn(2, 5, d, seed=52), randn(3, d, seed=53)):
             on = f"x of shape {shape_str(x.shape)}"
             out = c.tensor(c.call(ffn, x, on=on), "the output", on, x.shape, "the same as x (..., d_model)")
+            c.repeatable(ffn, x, first=out, on=on)
             c.numbers(out, l2(torch.relu(l1(x))), "output", on, [
                 ("位置感知前馈网络 (FFN): no activation between the two layers — without max(0, ·) the two linear "
                  "layers collapse into one; use linear2(torch.relu(linear1(x))).", lambda: l2(l1(x))),

@@ -5,6 +5,7 @@ only the wiring is judged: which sub-layer, which mask, which norm, which residu
 """
 from __future__ import annotations
 
+import inspect
 from typing import Sequence
 
 import torch
@@ -37,6 +38,88 @@ def _probe(c: Check, layer, name: str, args: tuple, shape, call: str) -> None:
         c.fail(f"{call} returned shape {shape_str(out.shape)}; expected (B, T, d_model) = {shape_str(shape)}.")
 
 
+class _Spy:
+    """Records which of a layer's submodules run, and on what, during the learner's own call of the layer.
+
+    `with _Spy(layer, names) as spy: ...` hooks the submodules called `names` and every LayerNorm-like module of
+    the layer outside them (a class name with "Norm", or an attribute name with "norm"); `spy.calls` then lists
+    (names of the module, the module, its inputs in the order of its forward's parameters).
+    """
+
+    def __init__(self, layer: nn.Module, names: Sequence[str]):
+        self.calls: list = []
+        inside = {id(m) for name in names for m in getattr(layer, name).modules()}
+        labels: dict = {}                                         # id -> (module, [every name it has])
+        for name in names:
+            module = getattr(layer, name)
+            labels.setdefault(id(module), (module, []))[1].append(name)
+        for name, module in layer.named_modules(remove_duplicate=False):
+            if name and id(module) not in inside and (
+                    "norm" in name.rsplit(".", 1)[-1].lower() or "Norm" in type(module).__name__):
+                labels.setdefault(id(module), (module, []))[1].append(name)
+        self.labels = {key: (module, sorted(set(found))) for key, (module, found) in labels.items()}
+
+    def __enter__(self):
+        self.handles = [module.register_forward_pre_hook(self._recorder(names), with_kwargs=True)
+                        for module, names in self.labels.values()]
+        return self
+
+    def __exit__(self, *exc):
+        for handle in self.handles:
+            handle.remove()
+
+    def _recorder(self, names):
+        def record(module, args, kwargs):
+            try:
+                inputs = list(inspect.signature(module.forward).bind(*args, **kwargs).arguments.values())
+            except (TypeError, ValueError):
+                inputs = list(args) + list(kwargs.values())
+            self.calls.append((names, module, inputs))
+        return record
+
+    def inputs(self, name: str) -> list:
+        """The inputs of every call of the submodule `name`."""
+        return [inputs for names, _, inputs in self.calls if name in names]
+
+    def shared_norm(self, sublayers: int) -> str | None:
+        """How one LayerNorm serves several sub-layers, or None: fewer distinct norms ran than there are
+        sub-layers, and one of them ran more than once (Pre-LN's norm1(x) used for q, k and v is fine)."""
+        norms = [(names, module) for names, module, _ in self.calls
+                 if any("norm" in n.lower() for n in names) or "Norm" in type(module).__name__]
+        distinct = {id(module): names for names, module in norms}
+        if not norms or len(distinct) >= sublayers or len(norms) == len(distinct):
+            return None
+        runs = [sum(id(module) == key for _, module in norms) for key in distinct]
+        twice = "; ".join(f"{'/'.join(names)} runs {'twice' if n == 2 else f'{n} times'} in one call of your layer"
+                          for names, n in zip(distinct.values(), runs) if n > 1)
+        unused = ["/".join(names) for key, (_, names) in self.labels.items() if key not in distinct
+                  and any(n.startswith("norm") for n in names)]
+        if unused:
+            twice += f", and {' and '.join(unused)} never run{'s' if len(unused) == 1 else ''}"
+        return twice
+
+
+def _shared_norm_hint(count: int, detail: str) -> str:
+    names = ["norm1", "norm2", "norm3"][:count]
+    build = " and ".join(f"self.{n} = LayerNorm(d_model)" for n in names)
+    return (f"层归一化 (LayerNorm): {'both' if count == 2 else 'several'} sub-layers use the same LayerNorm "
+            f"({detail}): each residual sub-layer needs its own ({'two' if count == 2 else 'three'} LayerNorms, "
+            f"with their own γ, β). Build {build}, each on its own line, and use each one once.")
+
+
+def _same_norms(layer, names: Sequence[str]) -> str | None:
+    """Which of the norms `names` are one module, or share a parameter (None if each is its own)."""
+    for i, a in enumerate(names):
+        for b in names[i + 1:]:
+            first, second = getattr(layer, a), getattr(layer, b)
+            if first is second:
+                return (f"self.{a} and self.{b} are one module: self.{a} = self.{b} = LayerNorm(d_model) builds one "
+                        "LayerNorm and gives it two names")
+            if {id(p) for p in first.parameters()} & {id(p) for p in second.parameters()}:
+                return f"self.{a} and self.{b} share their γ, β parameters"
+    return None
+
+
 @checker
 def check_encoder_layer(cls) -> None:
     """Check `cls(d_model, num_heads, d_ff)` with `self_attn`, `feed_forward`, `norm1`, `norm2`; `forward(x, mask=None)`.
@@ -50,6 +133,9 @@ def check_encoder_layer(cls) -> None:
         layer = c.build(cls, d, h, d_ff, on=f"EncoderLayer(d_model={d}, num_heads={h}, d_ff={d_ff})")
         _modules(c, layer, ("self_attn", "feed_forward", "norm1", "norm2"),
                  "Build them in __init__ from the package: MultiHeadAttention, PositionwiseFeedForward, LayerNorm.")
+        same = _same_norms(layer, ("norm1", "norm2"))
+        if same:
+            c.fail(_shared_norm_hint(2, same))
         layer.eval()
         randomize(layer, seed=61)
         sa, ff, n1, n2 = layer.self_attn, layer.feed_forward, layer.norm1, layer.norm2
@@ -65,7 +151,13 @@ def check_encoder_layer(cls) -> None:
             return n2(x + ff(x))
         for m, on in ((None, f"x of shape {shape_str(x.shape)}, no mask"),
                       (mask, f"x of shape {shape_str(x.shape)} with a padding mask {shape_str(mask.shape)}")):
-            out = c.tensor(c.call(layer, x, m, on=on), "the output", on, x.shape, "(B, T, d_model)")
+            with _Spy(layer, ("self_attn", "feed_forward")) as spy:
+                out = c.call(layer, x, m, on=on)
+            shared = spy.shared_norm(2)
+            if shared:
+                c.fail(_shared_norm_hint(2, shared) + f" (on {on})")
+            out = c.tensor(out, "the output", on, x.shape, "(B, T, d_model)")
+            c.repeatable(layer, x, m, first=out, on=on)
             expected = c.expected(lambda: post(x, m), "the reference built from your layer's own submodules")
             c.numbers(out, expected, "output", on, [
                 ("编码器层 (encoder layer): your layer ignores the mask, so queries attend to padding; pass it on: "
@@ -84,6 +176,26 @@ def check_encoder_layer(cls) -> None:
             ], fallback="x = norm1(x + self_attn(x, x, x, mask)); return norm2(x + feed_forward(x)).",
                 atol=1e-4, rtol=1e-4)
     c.passed()
+
+
+_CROSS = ("交叉注意力 (cross-attention): the cross-attention takes its queries from the decoder and its "
+          "keys/values from the encoder memory: self.cross_attn(x, memory, memory, memory_mask), x first.")
+
+
+def _wiring(spy: _Spy, T: int, S: int) -> str | None:
+    """What the learner's decoder layer fed its attentions wrongly (queries from memory, swapped masks), or None."""
+    def length(t):
+        return t.size(-2) if isinstance(t, torch.Tensor) and t.dim() >= 2 else None
+    for inputs in spy.inputs("cross_attn"):
+        if len(inputs) >= 2 and length(inputs[0]) == S and length(inputs[1]) != S:
+            return _CROSS + f" Yours takes its queries from memory (length S = {S}) and its keys/values from x."
+    masks = [(name, inputs[3]) for name in ("self_attn", "cross_attn") for inputs in spy.inputs(name)
+             if len(inputs) >= 4 and isinstance(inputs[3], torch.Tensor)]
+    if any((name == "self_attn" and m.size(-1) == S) or (name == "cross_attn" and m.dim() == 2 and m.shape == (T, T))
+           for name, m in masks):
+        return ("掩码 (mask): tgt_mask (T, T) belongs to the self-attention, memory_mask (B, 1, 1, S) to the "
+                "cross-attention; did you swap them?")
+    return None
 
 
 @checker
@@ -106,6 +218,9 @@ def check_decoder_layer(cls) -> None:
         if layer.self_attn is layer.cross_attn:
             c.fail("self_attn and cross_attn are the same module; the layer needs two separate attention modules "
                    "with their own weights.")
+        same = _same_norms(layer, ("norm1", "norm2", "norm3"))
+        if same:
+            c.fail(_shared_norm_hint(3, same))
         layer.eval()
         randomize(layer, seed=71)
         sa, ca, ff = layer.self_attn, layer.cross_attn, layer.feed_forward
@@ -135,13 +250,22 @@ def check_decoder_layer(cls) -> None:
                  (tgt_mask, memory_mask, f"the same with tgt_mask {shape_str(tgt_mask.shape)} and a padding "
                                          f"memory_mask {shape_str(memory_mask.shape)}")]
         for tm, mm, on in cases:
-            out = c.call(layer, x, memory, tm, mm, on=on,
-                         advice="tgt_mask (T, T) belongs to the self-attention, memory_mask (B, 1, 1, S) to the "
-                                "cross-attention; did you swap them?")
+            with _Spy(layer, ("self_attn", "cross_attn", "feed_forward")) as spy:
+                out = c.call(layer, x, memory, tm, mm, on=on, advice=lambda error: _wiring(spy, T, S) or (
+                    f"x is (B, T, d_model) and memory (B, S, d_model), here with T = {T} and S = {S}: the "
+                    "self-attention works on x alone with tgt_mask (T, T); the cross-attention takes its queries "
+                    "from x and its keys and values from memory, with memory_mask (B, 1, 1, S)."))
+            wiring = _wiring(spy, T, S)
+            if wiring:
+                c.fail(f"{wiring} (on {on})")
+            shared = spy.shared_norm(3)
+            if shared:
+                c.fail(_shared_norm_hint(3, shared) + f" (on {on})")
             out = c.tensor(out, "the output", on, x.shape, "(B, T, d_model)", shape_hints={
                 tuple(memory.shape): "交叉注意力 (cross-attention): the queries come from the decoder (x), the keys "
                                      "and values from the encoder's output: cross_attn(x, memory, memory, memory_mask).",
             })
+            c.repeatable(layer, x, memory, tm, mm, first=out, on=on)
             expected = c.expected(lambda: layer_of(x, tm, mm), "the reference built from your layer's own submodules")
             c.numbers(out, expected, "output", on, [
                 ("交叉注意力 (cross-attention) ignores the encoder: you attend over x again; keys and values come from "
