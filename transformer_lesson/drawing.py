@@ -8,6 +8,10 @@
   saying what is shown. The figure is rendered to PNG and put in an `ipywidgets.Image`, so a test can set
   `w.controls["d_k"].value = 64` headlessly and read `w.caption` and `w.summary`, the notebook stores the
   widget's state, and no pyplot state leaks between redraws.
+- Diagram parts (`diagram_figure`, `box`, `arrow`, `polyline`, `bracket`, `cells`, `badge`, `label`,
+  `shape_label`, and the colours `PALETTE`, `HEAD_COLOURS`): the pictures each lesson opens with
+  (`lessons/lessonNN_*/diagrams.py`) are drawn from these, on a canvas measured in inches, with one colour
+  per role in every lesson (queries, keys, values, the residual path ...).
 """
 from __future__ import annotations
 
@@ -28,7 +32,8 @@ from PIL import Image
 from ._validate import check_positive_int
 
 __all__ = ["as_array", "new_figure", "heatmap", "attention_heatmap", "mask_heatmap", "FigureWidget", "render_png",
-           "png_size"]
+           "png_size", "PALETTE", "HEAD_COLOURS", "TEXT_SIZE", "diagram_figure", "label", "shape_label", "box", "arrow",
+           "polyline", "bracket", "cells", "badge", "plus_circle", "tint", "font_families"]
 
 
 def as_array(x) -> np.ndarray:
@@ -170,3 +175,146 @@ class FigureWidget(ipw.VBox):
         self.caption_html.value = f"<div style='font-family: sans-serif'>{caption}</div>"
         self.renders += 1
         self.last_render_seconds = time.perf_counter() - start
+
+
+# Diagram parts: the pictures each lesson opens with (lessons/lessonNN_*/diagrams.py) are drawn from these.
+# One colour per role in every lesson (Okabe & Ito's colour-blind-safe palette, light tints for box fills);
+# change a colour here and every diagram follows.
+PALETTE = {
+    "query": "#0072B2", "key": "#E69F00", "value": "#009E73",        # Q, K, V: always blue, orange, green
+    "residual": "#8C8C8C",                                            # the residual (identity) path
+    "highlight": "#D55E00",                                           # what to look at: best path, a step
+    "muted": "#B0B0B0",                                               # pruned, masked, not used
+    "ink": "#222222",                                                 # text and outlines
+    "attention": "#D2E6F5", "ffn": "#FBEFC4", "norm": "#E8E8E8",      # box fills by kind of layer
+    "embedding": "#F6D9E8", "position": "#CC79A7", "output": "#D6EFE3", "paper": "#FFFFFF",
+}
+HEAD_COLOURS = ("#56B4E9", "#F0E442", "#999933", "#332288")           # head 1..4 (no other role's colour)
+TEXT_SIZE = 10                                                         # points; nothing smaller than 9
+
+
+def font_families(mono: bool = False) -> list[str]:
+    """Font families for a diagram's text: the bundled Chinese font first (registered here, so a diagram
+    renders 中文 even before `notebook.setup()`), DejaVu for the glyphs it lacks."""
+    from .notebook import cjk_font_name
+    return ["DejaVu Sans Mono", cjk_font_name()] if mono else [cjk_font_name(), "DejaVu Sans"]
+
+
+def diagram_figure(width: float = 9.5, height: float = 5.5, *, title: str = "", dpi: int = 110):
+    """A blank canvas for a diagram: one axes over the whole figure whose units are inches, (0, 0) at the
+    bottom left, so a box 1.5 wide is 1.5 inches wide at the figure's native size. Returns (fig, ax)."""
+    fig = Figure(figsize=(width, height), dpi=dpi)
+    ax = fig.add_axes((0.0, 0.0, 1.0, 1.0))
+    ax.set_xlim(0.0, width)
+    ax.set_ylim(0.0, height)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    if title:
+        label(ax, width / 2, height - 0.3, title, size=TEXT_SIZE + 3)
+    return fig, ax
+
+
+def label(ax, x: float, y: float, text: str, *, size: float = TEXT_SIZE, color: str | None = None,
+          ha: str = "center", va: str = "center", mono: bool = False, **kwargs):
+    """Text at (x, y) in the diagram's font (Chinese included); returns the matplotlib Text.
+
+    No bold: the bundled Chinese font has one weight (matplotlib would log a warning and use it anyway);
+    colour and size set a heading apart instead."""
+    return ax.text(x, y, text, fontsize=size, color=color or PALETTE["ink"], ha=ha, va=va,
+                   fontfamily=font_families(mono), zorder=kwargs.pop("zorder", 5), **kwargs)
+
+
+def shape_label(ax, x: float, y: float, shape: str, *, size: float = TEXT_SIZE - 0.5, color: str | None = None,
+                ha: str = "center", va: str = "center"):
+    """A tensor's shape such as "(B, T, d_model)", in a fixed-width font so shapes line up and stand out."""
+    return label(ax, x, y, shape, size=size, color=color or "#444444", ha=ha, va=va, mono=True)
+
+
+def box(ax, x: float, y: float, width: float, height: float, text: str = "", *, fill: str = "#FFFFFF",
+        edge: str | None = None, size: float = TEXT_SIZE, text_color: str | None = None, radius: float = 0.08,
+        linewidth: float = 1.2, linestyle: str = "-", zorder: float = 2):
+    """A rounded box centred on (x, y), with its label in the middle; returns the patch."""
+    from matplotlib.patches import FancyBboxPatch
+    patch = FancyBboxPatch((x - width / 2, y - height / 2), width, height,
+                           boxstyle=f"round,pad=0,rounding_size={min(radius, width / 2, height / 2)}",
+                           facecolor=fill, edgecolor=edge or PALETTE["ink"], linewidth=linewidth,
+                           linestyle=linestyle, zorder=zorder)
+    ax.add_patch(patch)
+    if text:
+        label(ax, x, y, text, size=size, color=text_color, zorder=zorder + 0.5)
+    return patch
+
+
+def arrow(ax, start: tuple[float, float], end: tuple[float, float], *, color: str | None = None,
+          linewidth: float = 1.4, head: bool = True, bend: float = 0.0, linestyle: str = "-",
+          zorder: float = 1, head_size: float = 11):
+    """An arrow from `start` to `end` (a plain line with `head=False`); `bend` curves it (0 = straight)."""
+    from matplotlib.patches import FancyArrowPatch
+    patch = FancyArrowPatch(start, end, arrowstyle="-|>" if head else "-", mutation_scale=head_size,
+                            color=color or PALETTE["ink"], linewidth=linewidth, linestyle=linestyle,
+                            shrinkA=0, shrinkB=0, connectionstyle=f"arc3,rad={bend}", zorder=zorder)
+    ax.add_patch(patch)
+    return patch
+
+
+def polyline(ax, points: Sequence[tuple[float, float]], *, color: str | None = None, linewidth: float = 1.4,
+             head: bool = True, zorder: float = 1, linestyle: str = "-"):
+    """A path through `points` with right-angle corners, an arrowhead on the last segment."""
+    xs, ys = zip(*points)
+    ax.plot(xs[:-1], ys[:-1], color=color or PALETTE["ink"], linewidth=linewidth, zorder=zorder,
+            linestyle=linestyle, solid_joinstyle="miter", solid_capstyle="butt")
+    return arrow(ax, points[-2], points[-1], color=color, linewidth=linewidth, head=head, zorder=zorder,
+                 linestyle=linestyle)
+
+
+def bracket(ax, start: tuple[float, float], end: tuple[float, float], text: str = "", *, side: str = "left",
+            depth: float = 0.1, gap: float = 0.08, color: str | None = None, size: float = TEXT_SIZE, **kwargs):
+    """A square bracket from `start` to `end` with its label outside: `side` is where the label goes
+    ("left", "right" for a vertical bracket; "above", "below" for a horizontal one)."""
+    normals = {"left": (-1, 0), "right": (1, 0), "above": (0, 1), "below": (0, -1)}
+    if side not in normals:
+        raise ValueError(f"expected side to be one of {sorted(normals)}, got {side!r}")
+    nx, ny = normals[side]
+    (x0, y0), (x1, y1) = start, end
+    ax.plot([x0, x0 + nx * depth, x1 + nx * depth, x1], [y0, y0 + ny * depth, y1 + ny * depth, y1],
+            color=color or PALETTE["ink"], linewidth=1.2, zorder=3)
+    if not text:
+        return None
+    ha = {"left": "right", "right": "left"}.get(side, "center")
+    va = {"above": "bottom", "below": "top"}.get(side, "center")
+    return label(ax, (x0 + x1) / 2 + nx * (depth + gap), (y0 + y1) / 2 + ny * (depth + gap), text,
+                 size=size, color=color, ha=ha, va=va, **kwargs)
+
+
+def cells(ax, x: float, y: float, colours, *, cell: tuple[float, float] = (0.16, 0.16), edge: str = "#FFFFFF",
+          linewidth: float = 0.8, zorder: float = 2):
+    """A grid of coloured squares, row 0 on top, its top left corner at (x, y); `colours` is a list of rows
+    of colours. Returns (width, height) of the grid."""
+    from matplotlib.patches import Rectangle
+    w, h = cell
+    for i, row in enumerate(colours):
+        for j, colour in enumerate(row):
+            ax.add_patch(Rectangle((x + j * w, y - (i + 1) * h), w, h, facecolor=colour, edgecolor=edge,
+                                   linewidth=linewidth, zorder=zorder))
+    return len(colours[0]) * w, len(colours) * h
+
+
+def badge(ax, x: float, y: float, text: str, *, color: str | None = None, radius: float = 0.16,
+          size: float = TEXT_SIZE):
+    """A filled circle with a short white label (a step number)."""
+    from matplotlib.patches import Circle
+    ax.add_patch(Circle((x, y), radius, facecolor=color or PALETTE["highlight"], edgecolor="none", zorder=6))
+    return label(ax, x, y, text, size=size, color="white", zorder=7)
+
+
+def plus_circle(ax, x: float, y: float, radius: float = 0.15):
+    """The residual addition: a white circle with a plus, where a branch joins the stream."""
+    from matplotlib.patches import Circle
+    ax.add_patch(Circle((x, y), radius, facecolor="white", edgecolor=PALETTE["ink"], linewidth=1.2, zorder=4))
+    return label(ax, x, y + 0.01, "+", size=12, zorder=5)
+
+
+def tint(colour: str, amount: float = 0.8) -> tuple[float, float, float]:
+    """`colour` mixed with white (0.8 = 80 % white): a light box fill that keeps the colour's hue."""
+    from matplotlib.colors import to_rgb
+    return tuple(c + (1.0 - c) * amount for c in to_rgb(colour))
