@@ -150,7 +150,7 @@ def test_the_architecture_names_the_six_steps_of_the_seed(rendered):
 
 def test_split_and_merge_shows_the_shape_at_every_step(rendered):
     text = all_text(rendered["split_and_merge"][0])
-    for shape in ("(B, T, d_model)", "(B, T, h, d_k)", "(B, h, T, d_k)", "W_q, W_k, W_v", "view",
+    for shape in ("(B, T, d_model)", "(B, T, h, d_k)", "(B, h, T, d_k)", "W_q, W_k, W_v", "view", "reshape",
                   "transpose(1, 2)", "W_o"):
         assert shape in text, shape
 

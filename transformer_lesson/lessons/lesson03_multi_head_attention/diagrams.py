@@ -106,7 +106,7 @@ def split_and_merge():
     right_h = _tensor(ax, left_b, low_y, full, outline=PALETTE["ink"])
     label(ax, (left_b + right_h) / 2, 0.72, "concatenated 拼接", size=9.5)
     shape_label(ax, (left_b + right_h) / 2, 0.45, "(B, T, d_model)")
-    _step(ax, left_c - 0.08, right_h + 0.08, low_y, "view")
+    _step(ax, left_c - 0.08, right_h + 0.08, low_y, "reshape")
     _tensor(ax, 0.7, low_y, [OUTPUT_GREY] * (H * D_K), outline=PALETTE["ink"], words=True)
     label(ax, 1.3, 0.72, "output 输出", size=9.5)
     shape_label(ax, 1.3, 0.45, "(B, T, d_model)")
