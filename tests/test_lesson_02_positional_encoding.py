@@ -1,12 +1,14 @@
-"""Lesson 02, positional encoding (位置编码): the experiments behind claim C4, the end of lesson 01's order
-blindness, and the lesson's widget."""
+"""Lesson 02, positional encoding (位置编码): the experiments behind claim C4 (and its limit: similarity is not
+monotone in the offset), a shift matrix as a query projection, the end of lesson 01's order blindness, and
+the lesson's figures and widget."""
 import math
 
 import numpy as np
 import pytest
+import torch
 
 from transformer_lesson.lessons.lesson02_positional_encoding import experiments, plots, widgets
-from transformer_lesson.positional import sinusoidal_encoding
+from transformer_lesson.positional import shift_matrix, sinusoidal_encoding
 
 
 pytestmark = pytest.mark.usefixtures("chinese_font")  # tests/conftest.py
@@ -61,12 +63,53 @@ def test_position_widget_redraws_with_the_new_length_and_width():
     assert w.renders == 3 and w.last_render_seconds > 0
 
 
-def test_waves_plot_one_curve_per_dimension_labelled_with_its_wavelength():
-    fig = plots.positional_waves(sinusoidal_encoding(40, 16), dims=(0, 1, 6))
+def test_waves_plot_draws_each_dimension_as_a_continuous_wave_with_the_tables_values_as_dots_on_it():
+    table = sinusoidal_encoding(40, 16)
+    fig = plots.positional_waves(table, dims=(0, 1, 6))
     lines = fig.axes[0].get_lines()
-    assert len(lines) == 3
-    np.testing.assert_allclose(lines[2].get_ydata(), sinusoidal_encoding(40, 16)[:, 6].numpy())
-    assert "wavelength 6.3" in lines[0].get_label() and "cos" in lines[1].get_label()
+    assert len(lines) == 6                                             # a curve and its dots per dimension
+    curves, dots = lines[0::2], lines[1::2]
+    for d, curve, dot in zip((0, 1, 6), curves, dots):
+        np.testing.assert_allclose(dot.get_xdata(), np.arange(40))
+        np.testing.assert_allclose(dot.get_ydata(), table[:, d].numpy(), atol=1e-6)
+        x, y = curve.get_xdata(), curve.get_ydata()
+        assert len(x) > 10 * 40                                        # a fine grid, not just the 40 positions
+        np.testing.assert_allclose(np.interp(np.arange(40), x, y), table[:, d].numpy(), atol=1e-5)  # dots lie on it
+    assert "wavelength 6.3" in curves[0].get_label() and "cos" in curves[1].get_label()
+    assert not dots[0].get_label().startswith("dim")                   # one legend entry per dimension
+
+
+def test_waves_plot_refuses_a_dimension_outside_the_table():
+    with pytest.raises(ValueError, match=r"expected dimensions in 0..15 \(d_model=16\), got 16"):
+        plots.positional_waves(sinusoidal_encoding(10, 16), dims=(0, 16))
+
+
+def test_similarity_of_two_codes_is_not_monotone_in_their_offset():
+    for d_model, first in ((16, 3), (64, 5), (512, 43)):
+        result = experiments.pe_similarity_by_offset(d_model=d_model, max_offset=100)
+        similarity = np.array(result["similarity"])
+        freqs = 1.0 / 10000.0 ** (np.arange(0, d_model, 2) / d_model)
+        formula = np.cos(np.outer(np.arange(101), freqs)).sum(-1) / (d_model / 2)
+        np.testing.assert_allclose(similarity, formula, atol=1e-6)     # PE(0).PE(k) / |PE|^2 = mean_i cos(w_i k)
+        assert similarity[0] == pytest.approx(1.0)
+        assert result["first_rise"] == first and similarity[first + 1] > similarity[first]
+        assert all(similarity[k] > similarity[k + 1] for k in range(first))   # falls steadily before it
+    sixteen = experiments.pe_similarity_by_offset(d_model=16, max_offset=10)["similarity"]
+    assert sixteen[6] > sixteen[2]                                     # the notebook's example: 6 apart beats 2 apart
+
+
+def test_similarity_experiment_refuses_an_odd_width():
+    with pytest.raises(ValueError, match="expected an even d_model"):
+        experiments.pe_similarity_by_offset(d_model=9)
+
+
+def test_similarity_plot_draws_one_curve_per_width_and_marks_its_first_rise():
+    results = [experiments.pe_similarity_by_offset(d, 50) for d in (16, 64)]
+    fig = plots.similarity_vs_offset(results)
+    lines = fig.axes[0].get_lines()
+    assert len(lines) == 4
+    np.testing.assert_allclose(lines[0].get_ydata(), results[0]["similarity"])
+    np.testing.assert_allclose(lines[1].get_xdata(), [3, 4])           # d_model 16 rises from k = 3 to 4
 
 
 def test_dot_product_plot_curves_coincide_for_different_start_positions():
@@ -81,3 +124,13 @@ def test_position_experiments_refuse_offsets_outside_the_table():
         experiments.pe_shift_check(max_len=10, offsets=(1, 10))
     with pytest.raises(ValueError, match="got -1"):
         experiments.pe_dot_product_vs_offset(max_len=10, offsets=(-1,))
+
+
+def test_a_shift_matrix_as_query_projection_makes_every_query_pick_the_key_k_away():
+    pe = sinusoidal_encoding(64, 16)
+    for k in (1, 3, -3, 10):
+        scores = (pe @ shift_matrix(k, 16)) @ pe.T                    # query p, key q
+        queries = torch.arange(max(0, -k), 64 - max(0, k))
+        top2 = scores[queries].topk(2, dim=-1)
+        assert torch.equal(top2.indices[:, 0], queries + k)          # ahead for k > 0, behind for k < 0
+        assert (top2.values[:, 0] - top2.values[:, 1]).min() > 0.1   # a clear winner, far above rounding

@@ -19,7 +19,7 @@ from ..lesson01_self_attention.experiments import (
 
 __all__ = [
     "toy_projections", "toy_embeddings", "self_attention", "permutation_check",
-    "pe_dot_product_vs_offset", "pe_shift_check", "pe_codes_unique_and_bounded",
+    "pe_dot_product_vs_offset", "pe_similarity_by_offset", "pe_shift_check", "pe_codes_unique_and_bounded",
 ]
 
 
@@ -49,6 +49,22 @@ def pe_dot_product_vs_offset(max_len: int = 64, d_model: int = 16, offsets: Sequ
         rows.append({"offset": int(k), "dot_min": dots.min().item(), "dot_max": dots.max().item(),
                      "spread": (dots.max() - dots.min()).item(), "formula": formula})
     return rows
+
+
+def pe_similarity_by_offset(d_model: int = 16, max_offset: int = 100) -> dict:
+    """Closer is not always more similar: the cosine similarity of PE(0) and PE(k) for k = 0..max_offset.
+
+    By C4 the dot product depends only on the offset k, so PE(0) stands for every start position. Dividing
+    by |PE|^2 = d_model / 2 gives 1 at k = 0. `rises` lists every k where PE(k + 1) is *more* similar to
+    PE(0) than PE(k) is: one step farther, yet closer in the dot product.
+    """
+    if d_model % 2:
+        raise ValueError(f"expected an even d_model (whole sin/cos pairs), got {d_model}")
+    pe = sinusoidal_encoding(max_offset + 1, d_model).double()     # (max_offset + 1, d_model)
+    similarity = pe @ pe[0] / (d_model / 2)                        # (max_offset + 1,), 1.0 at k = 0
+    rises = [k for k in range(max_offset) if similarity[k + 1] > similarity[k]]
+    return {"d_model": d_model, "similarity": similarity.tolist(), "rises": rises,
+            "first_rise": rises[0] if rises else None}
 
 
 def pe_shift_check(max_len: int = 100, d_model: int = 16, offsets: Sequence[int] = (1, 5, 20)) -> list[dict]:

@@ -9,17 +9,19 @@ from typing import Sequence
 
 import torch
 from torch import nn
+from torch.utils.flop_counter import FlopCounterMode
 
 from ...feedforward import PositionwiseFeedForward
 from ...model import DecoderLayer, EncoderLayer
 from ...multihead import MultiHeadAttention
 from ...positional import sinusoidal_encoding
+from ..._validate import check_positive_int
 from ...runtime import count_parameters
 from ..lesson01_self_attention.experiments import toy_embeddings
 
 __all__ = [
     "toy_embeddings", "seeded_feed_forward", "hidden_activation_stats", "ffn_locality",
-    "ffn_conv1x1_difference", "layer_parameter_split",
+    "ffn_conv1x1_difference", "affine_gap", "layer_parameter_split", "layer_flops",
 ]
 
 
@@ -84,6 +86,16 @@ def ffn_conv1x1_difference(d_model: int = 16, d_ff: int = 64, T: int = 7, batch_
         return (ffn(x) - by_conv).abs().max().item()
 
 
+def affine_gap(f, a: torch.Tensor, b: torch.Tensor) -> float:
+    """How far `f` is from a linear layer: max |f(a) + f(b) - f(a + b) - f(0)|.
+
+    For f(x) = x W + c the four terms cancel exactly (x W + c is "affine"), whatever W, c, a, b are; a gap
+    far above float rounding proves that no single linear layer computes f.
+    """
+    with torch.no_grad():
+        return (f(a) + f(b) - f(a + b) - f(torch.zeros_like(a))).abs().max().item()
+
+
 def layer_parameter_split(d_model: int = 512, num_heads: int = 8, d_ff: int = 2048) -> list[dict]:
     """Where a layer's parameters are: counted from real `EncoderLayer` and `DecoderLayer` modules
     (the paper's base model by default), next to the formulas and PyTorch's own layers.
@@ -109,4 +121,28 @@ def layer_parameter_split(d_model: int = 512, num_heads: int = 8, d_ff: int = 20
                      "attention_formula": len(attention_blocks) * (4 * d_model * d_model + 4 * d_model),
                      "ffn_formula": 2 * d_model * d_ff + d_ff + d_model,
                      "attention_share": attention / total, "ffn_share": ffn / total})
+    return rows
+
+
+def layer_flops(d_model: int = 512, num_heads: int = 8, d_ff: int = 2048,
+                lengths: Sequence[int] = (16, 64, 256, 1024, 4096)) -> list[dict]:
+    """The arithmetic of one encoder layer's two sub-layers for a sentence of T tokens, per length T.
+
+    `FlopCounterMode` counts the floating-point operations (FLOPs) of every matrix product a module runs;
+    biases, softmax, ReLU and LayerNorm are left out. On the "meta" device tensors have shapes but no
+    numbers, so nothing is computed and any length costs nothing to count.
+    """
+    with torch.device("meta"):
+        layer = EncoderLayer(d_model, num_heads, d_ff)                    # shapes only, no weights drawn
+    rows = []
+    for T in lengths:
+        T = check_positive_int("length", T)
+        x = torch.empty(1, T, d_model, device="meta")                     # (B, T, d_model)
+        with FlopCounterMode(display=False) as counter:
+            layer.self_attn(x, x, x)                                      # (1, T, d) -> (1, T, d)
+        attention = counter.get_total_flops()
+        with FlopCounterMode(display=False) as counter:
+            layer.feed_forward(x)                                         # (1, T, d) -> (1, T, d_ff) -> (1, T, d)
+        ffn = counter.get_total_flops()
+        rows.append({"length": T, "attention": attention, "ffn": ffn, "ffn_share": ffn / (attention + ffn)})
     return rows

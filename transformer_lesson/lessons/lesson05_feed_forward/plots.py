@@ -11,7 +11,7 @@ import numpy as np
 
 from ...drawing import as_array, heatmap, new_figure
 
-__all__ = ["hidden_activation_heatmap", "change_per_position_bars", "parameter_split_bars"]
+__all__ = ["hidden_activation_heatmap", "change_per_position_bars", "parameter_split_bars", "flop_split_bars"]
 
 
 def hidden_activation_heatmap(hidden, tokens: Sequence[str], *, ax=None, title: str = "hidden activations",
@@ -74,4 +74,29 @@ def parameter_split_bars(rows: Sequence[dict], *, ax=None, title: str = "where a
     ax.set_xlabel("parameters (millions)")
     ax.set_title(title)
     ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.3), ncol=3, frameon=False)
+    return ax.figure
+
+
+def flop_split_bars(rows: Sequence[dict], *, ax=None, title: str = "where a layer's arithmetic goes"):
+    """Stacked horizontal bars, one per sentence length T, each split into the shares of attention and FFN
+    in the layer's FLOPs (rows from `experiments.layer_flops`), with a line at one half."""
+    if ax is None:
+        _, ax = new_figure(6.5, 0.45 * len(rows) + 1.6)
+    for y, row in enumerate(rows):
+        total = row["attention"] + row["ffn"]
+        left = 0.0
+        for key, label, colour in (("attention", "attention", "tab:blue"), ("ffn", "FFN", "tab:orange")):
+            share = row[key] / total
+            ax.barh(y, share, left=left, color=colour, label=label if y == 0 else None)
+            if share > 0.08:
+                ax.text(left + share / 2, y, f"{share:.0%}", ha="center", va="center", color="white", fontsize=9)
+            left += share
+    ax.axvline(0.5, color="black", linewidth=0.8, linestyle="--")
+    ax.set_yticks(range(len(rows)))
+    ax.set_yticklabels([f"T = {row['length']:,}" for row in rows])
+    ax.invert_yaxis()
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("share of the layer's FLOPs (matrix products)")
+    ax.set_title(title)
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.25), ncol=2, frameon=False)
     return ax.figure
