@@ -32,14 +32,33 @@ def test_toy_self_attention_equals_torch_sdpa_on_the_projected_inputs():
 def test_the_same_word_attends_differently_in_two_sentences():
     c2 = experiments.same_word_in_two_sentences("I am a student", "you are a student", "student")
     assert c2["row_difference"] > 0.05
-    assert abs(c2["self_weight_a"] - c2["self_weight_b"]) > 0.05
     assert c2["output_difference"] > 0.1
-    assert sum(c2["row_a"]) == pytest.approx(1.0, abs=1e-5) and sum(c2["row_b"]) == pytest.approx(1.0, abs=1e-5)
 
 
 def test_same_word_experiment_names_a_missing_word():
     with pytest.raises(ValueError, match="expected the word 'teacher'"):
         experiments.same_word_in_two_sentences("I am a student", "you are a student", "teacher")
+
+
+def test_replacing_one_word_moves_every_output_without_a_mask():
+    moved = experiments.change_one_word("I am a student", position=0, new_word="you")
+    assert len(moved) == 4 and min(moved) > 1e-3
+
+
+def test_with_a_causal_mask_replacing_the_last_word_leaves_every_earlier_output_exactly_unchanged():
+    for seed in range(5):
+        moved = experiments.change_one_word("I am a student", position=3, new_word="teacher", causal=True, seed=seed)
+        assert moved[:3] == [0.0, 0.0, 0.0] and moved[3] > 1e-3
+
+
+def test_replacing_the_first_word_under_a_causal_mask_moves_every_output():
+    moved = experiments.change_one_word("I am a student", position=0, new_word="you", causal=True)
+    assert min(moved) > 1e-3
+
+
+def test_change_one_word_names_a_position_outside_the_sentence():
+    with pytest.raises(ValueError, match=r"expected position to be one of 0..3"):
+        experiments.change_one_word("I am a student", position=4, new_word="you")
 
 
 def test_permuting_the_tokens_permutes_the_outputs_and_nothing_else():
@@ -60,28 +79,40 @@ def test_dot_product_variance_grows_like_d_k_and_scaling_brings_it_back_to_one()
         assert row["score_var_scaled"] == pytest.approx(1.0, rel=0.15)
 
 
-def test_without_scaling_softmax_entropy_and_gradient_shrink_as_d_k_grows():
-    rows = experiments.softmax_saturation((4, 16, 64, 256))
-    entropy = [r["entropy_unscaled"] for r in rows]
-    grad = [r["grad_unscaled"] for r in rows]
-    assert all(a > b for a, b in zip(entropy, entropy[1:]))
+def test_without_scaling_the_softmax_gives_ever_more_weight_to_one_key_as_d_k_grows():
+    top = [r["top_weight_unscaled"] for r in experiments.softmax_saturation((4, 16, 64, 256))]
+    assert all(a < b for a, b in zip(top, top[1:]))
+    assert top[-1] > 0.9                                               # nearly one-hot
+
+
+def test_without_scaling_the_softmax_gradient_shrinks_as_d_k_grows():
+    grad = [r["grad_unscaled"] for r in experiments.softmax_gradient((4, 16, 64, 256))]
     assert all(a > b for a, b in zip(grad, grad[1:]))
     assert grad[-1] < 0.5 * grad[0]
 
 
-def test_with_scaling_softmax_entropy_and_gradient_stay_roughly_constant():
-    rows = experiments.softmax_saturation((1, 4, 16, 64, 256, 512))
-    for key in ("entropy_scaled", "grad_scaled"):
-        values = [r[key] for r in rows]
-        assert max(values) / min(values) < 1.1, (key, values)
+def test_with_scaling_top_weight_and_gradient_stay_roughly_constant():
+    d_ks = (1, 4, 16, 64, 256, 512)
+    top = [r["top_weight_scaled"] for r in experiments.softmax_saturation(d_ks)]
+    grad = [r["grad_scaled"] for r in experiments.softmax_gradient(d_ks)]
+    assert max(top) / min(top) < 1.2 and max(top) < 0.3, top
+    assert max(grad) / min(grad) < 1.1, grad
 
 
-def test_gradient_size_is_the_norm_of_the_softmax_jacobian():
-    scores = torch.randn(3, 16, generator=torch.Generator().manual_seed(0), dtype=torch.float64) * 3
-    norms = [torch.autograd.functional.jacobian(lambda s: torch.softmax(s, -1), row).norm() for row in scores]
-    entropy, grad = experiments._softmax_stats(scores)
-    assert grad == pytest.approx(torch.stack(norms).mean().item(), rel=1e-9)
-    assert entropy == pytest.approx(-(torch.softmax(scores, -1) * torch.log_softmax(scores, -1)).sum(-1).mean().item())
+def test_gradient_size_is_the_mean_frobenius_norm_of_the_softmax_jacobian():
+    for d_k in (4, 64):
+        scores = experiments.random_scores(d_k, n_keys=16, n_queries=3)
+        for name, s in (("unscaled", scores), ("scaled", scores / d_k ** 0.5)):
+            norms = [torch.autograd.functional.jacobian(lambda z: torch.softmax(z, -1), row).norm() for row in s]
+            got = experiments.softmax_gradient((d_k,), n_keys=16, n_queries=3)[0][f"grad_{name}"]
+            assert got == pytest.approx(torch.stack(norms).mean().item(), rel=1e-5)
+
+
+def test_softmax_saturation_and_softmax_gradient_use_the_same_scores():
+    a = experiments.random_scores(16, n_keys=8, n_queries=5, seed=3)
+    torch.testing.assert_close(a, experiments.random_scores(16, n_keys=8, n_queries=5, seed=3), rtol=0, atol=0)
+    top = experiments.softmax_saturation((16,), n_keys=8, n_queries=5, seed=3)[0]["top_weight_unscaled"]
+    assert top == pytest.approx(torch.softmax(a, -1).max(-1).values.mean().item())
 
 
 def test_a_fully_masked_row_is_nan_with_a_naive_softmax_and_zero_in_the_course():
@@ -119,8 +150,8 @@ def test_d_k_slider_shows_saturation_without_scaling_only():
     w.controls["d_k"].value = 256
     large = w.summary
     assert large["d_k"] == 256 and "d_k = 256" in w.caption
-    assert large["entropy_unscaled"] < 0.5 * small["entropy_unscaled"]
-    assert large["entropy_scaled"] == pytest.approx(small["entropy_scaled"], rel=0.1)
+    assert large["top_weight_unscaled"] > 0.9 > 0.5 > small["top_weight_unscaled"]
+    assert large["top_weight_scaled"] == pytest.approx(small["top_weight_scaled"], rel=0.15)
     assert w.last_render_seconds > 0
 
 
@@ -132,10 +163,12 @@ def test_attention_row_bars_draws_one_bar_per_key_and_checks_the_labels():
 
 
 def test_saturation_curves_draw_both_settings_and_refuse_unknown_quantities():
-    rows = experiments.softmax_saturation((4, 16), n_queries=50)
-    fig = plots.saturation_curves(rows, "grad", mark_d_k=16)
+    fig = plots.saturation_curves(experiments.softmax_gradient((4, 16), n_queries=50), "grad", mark_d_k=16)
     assert len(fig.axes[0].lines) == 3                                 # without, with, the d_k marker
-    with pytest.raises(ValueError, match="expected quantity to be 'entropy' or 'grad'"):
+    rows = experiments.softmax_saturation((4, 16), n_queries=50)
+    fig = plots.saturation_curves(rows, "top_weight", legend=False)
+    assert len(fig.axes[0].lines) == 4 and fig.axes[0].get_legend() is None   # + "all equal", "all on one key"
+    with pytest.raises(ValueError, match=r"expected quantity to be one of \['grad', 'top_weight'\]"):
         plots.saturation_curves(rows, "variance")
 
 

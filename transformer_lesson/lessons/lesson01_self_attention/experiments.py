@@ -13,12 +13,12 @@ from typing import Sequence
 import torch
 
 from ..._validate import check_positive_int
-from ...attention import scaled_dot_product_attention
+from ...attention import causal_mask, scaled_dot_product_attention
 from ...positional import sinusoidal_encoding
 
 __all__ = [
-    "toy_embeddings", "toy_projections", "self_attention", "same_word_in_two_sentences",
-    "permutation_check", "softmax_saturation",
+    "toy_embeddings", "toy_projections", "self_attention", "same_word_in_two_sentences", "change_one_word",
+    "permutation_check", "random_scores", "softmax_saturation", "softmax_gradient",
 ]
 
 
@@ -63,30 +63,44 @@ def _toy_attention(tokens: Sequence[str], d_model: int, seed: int, add_positions
     return self_attention(x, *toy_projections(d_model, d_model, seed))
 
 
+def _split_with(sentence: str, word: str) -> list[str]:
+    tokens = sentence.split()
+    if word not in tokens:
+        raise ValueError(f"expected the word {word!r} in the sentence {sentence!r}")
+    return tokens
+
+
 def same_word_in_two_sentences(sentence_a: str, sentence_b: str, word: str, d_model: int = 8,
                                seed: int = 0) -> dict:
-    """Claim C2: attention weights depend on the input. The same `word` (same embedding) in two sentences.
+    """Claim C2: the same `word` (the same vector) in two sentences gets different weights and outputs."""
+    W_q, W_k, W_v = toy_projections(d_model, d_model, seed)          # one set of projections for both
+    rows, outputs = [], []
+    for sentence in (sentence_a, sentence_b):
+        tokens = _split_with(sentence, word)
+        x = toy_embeddings(tokens, d_model, seed)                      # (T, d_model): `word` is the same row in both
+        out, weights = self_attention(x, W_q, W_k, W_v)                # (T, d_model), (T, T)
+        i = tokens.index(word)
+        rows.append(weights[i])                                        # (T,): how `word` shares out its attention
+        outputs.append(out[i])                                         # (d_model,): what `word` turns into
+    same_length = len(rows[0]) == len(rows[1])
+    return {"row_a": rows[0].tolist(), "row_b": rows[1].tolist(),
+            "row_difference": (rows[0] - rows[1]).abs().max().item() if same_length else float("nan"),
+            "output_difference": (outputs[0] - outputs[1]).norm().item()}
 
-    Returns the word's row of attention weights in each sentence, how far apart the two rows are (largest
-    difference position by position; NaN when the sentences differ in length), and how far apart the
-    word's two outputs are, although its input vector is identical in both.
-    """
-    tokens_a, tokens_b = sentence_a.split(), sentence_b.split()
-    for tokens, sentence in ((tokens_a, sentence_a), (tokens_b, sentence_b)):
-        if word not in tokens:
-            raise ValueError(f"expected the word {word!r} in the sentence {sentence!r}")
-    ia, ib = tokens_a.index(word), tokens_b.index(word)
-    out_a, w_a = _toy_attention(tokens_a, d_model, seed)
-    out_b, w_b = _toy_attention(tokens_b, d_model, seed)
-    row_a, row_b = w_a[ia], w_b[ib]
-    same_length = len(tokens_a) == len(tokens_b)
-    return {
-        "tokens_a": tokens_a, "tokens_b": tokens_b,
-        "row_a": [round(v, 6) for v in row_a.tolist()], "row_b": [round(v, 6) for v in row_b.tolist()],
-        "self_weight_a": row_a[ia].item(), "self_weight_b": row_b[ib].item(),
-        "row_difference": (row_a - row_b).abs().max().item() if same_length else float("nan"),
-        "output_difference": (out_a[ia] - out_b[ib]).norm().item(),
-    }
+
+def change_one_word(sentence: str, position: int, new_word: str, causal: bool = False, d_model: int = 8,
+                    seed: int = 0) -> list[float]:
+    """Replace the word at `position`: how far does each word's output move? One distance per position."""
+    tokens = sentence.split()
+    if isinstance(position, bool) or not isinstance(position, int) or not 0 <= position < len(tokens):
+        raise ValueError(f"expected position to be one of 0..{len(tokens) - 1} (a word of {sentence!r}), "
+                         f"got {position!r}")
+    changed = tokens[:position] + [new_word] + tokens[position + 1:]
+    W_q, W_k, W_v = toy_projections(d_model, d_model, seed)
+    mask = causal_mask(len(tokens)) if causal else None              # (T, T) or no mask at all
+    before, _ = self_attention(toy_embeddings(tokens, d_model, seed), W_q, W_k, W_v, mask)   # (T, d_model)
+    after, _ = self_attention(toy_embeddings(changed, d_model, seed), W_q, W_k, W_v, mask)   # (T, d_model)
+    return (after - before).norm(dim=-1).tolist()                    # (T,): how far each output moved
 
 
 def permutation_check(tokens: Sequence[str], perms: Sequence[Sequence[int]] | None = None, d_model: int = 8,
@@ -117,39 +131,45 @@ def permutation_check(tokens: Sequence[str], perms: Sequence[Sequence[int]] | No
             "min_output_error": min(output_errors), "max_weights_error": max(weight_errors)}
 
 
-def _softmax_stats(scores: torch.Tensor) -> tuple[float, float]:
-    """Mean entropy (nats) of softmax over the last axis, and mean Frobenius norm of its Jacobian."""
-    p = torch.softmax(scores, dim=-1)
-    entropy = torch.special.entr(p).sum(-1)                     # -sum p log p, 0 log 0 = 0
-    # Jacobian of softmax: J = diag(p) - p p^T, so ||J||_F^2 = sum p^2 - 2 sum p^3 + (sum p^2)^2
-    p2 = (p ** 2).sum(-1)
-    jac = (p2 - 2 * (p ** 3).sum(-1) + p2 ** 2).clamp_min(0).sqrt()
-    return entropy.mean().item(), jac.mean().item()
+def random_scores(d_k: int, n_keys: int = 16, n_queries: int = 1000, seed: int = 0) -> torch.Tensor:
+    """Scores q·k of `n_queries` random queries, each against its own `n_keys` random keys, all components
+    N(0, 1): a `(n_queries, n_keys)` tensor, without the 1/sqrt(d_k) scale."""
+    d_k = check_positive_int("d_k", d_k)
+    n_keys, n_queries = check_positive_int("n_keys", n_keys), check_positive_int("n_queries", n_queries)
+    g = torch.Generator().manual_seed(seed * 7919 + d_k)
+    q = torch.randn(n_queries, d_k, generator=g)                     # (n, d_k)
+    k = torch.randn(n_queries, n_keys, d_k, generator=g)             # (n, n_keys, d_k)
+    return torch.einsum("nd,nkd->nk", q, k)                          # each query with its own keys: (n, n_keys)
 
 
 def softmax_saturation(d_ks: Sequence[int] = (4, 16, 64, 256), n_keys: int = 16, n_queries: int = 1000,
                        seed: int = 0) -> list[dict]:
-    """Claim C5: scaling by 1/sqrt(d_k) keeps softmax from saturating.
-
-    For each d_k: random queries and keys with independent N(0, 1) components, scores q.k for `n_keys` keys,
-    softmax over the keys with and without the 1/sqrt(d_k) scale. Per d_k, one dict with:
-    the variance of q.k (about d_k) and of q.k/sqrt(d_k) (about 1); the mean softmax entropy in nats
-    (at most log(n_keys), for uniform weights; 0 for one-hot); and the mean size of the softmax gradient,
-    the Frobenius norm of d softmax / d scores (0 when saturated).
-    """
-    n_keys, n_queries = check_positive_int("n_keys", n_keys), check_positive_int("n_queries", n_queries)
+    """Claim C5: without the 1/sqrt(d_k) scale, scores grow with d_k and the softmax gives almost all the
+    weight to one key; with it, they do not. One dict per d_k."""
     rows = []
     for d_k in d_ks:
-        d_k = check_positive_int("d_k", d_k)
-        g = torch.Generator().manual_seed(seed * 7919 + d_k)
-        q = torch.randn(n_queries, d_k, generator=g)
-        k = torch.randn(n_queries, n_keys, d_k, generator=g)
-        raw = torch.einsum("nd,nkd->nk", q, k)                  # one query against its n_keys keys: (n, n_keys)
-        scaled = raw / math.sqrt(d_k)
-        entropy_u, grad_u = _softmax_stats(raw)
-        entropy_s, grad_s = _softmax_stats(scaled)
+        scores = random_scores(d_k, n_keys, n_queries, seed)         # (n, n_keys), variance about d_k
+        scaled = scores / math.sqrt(d_k)                             # variance about 1
         rows.append({"d_k": d_k, "n_keys": n_keys,
-                     "score_var_unscaled": raw.var().item(), "score_var_scaled": scaled.var().item(),
-                     "entropy_unscaled": entropy_u, "entropy_scaled": entropy_s,
-                     "grad_unscaled": grad_u, "grad_scaled": grad_s})
+                     "score_var_unscaled": scores.var().item(), "score_var_scaled": scaled.var().item(),
+                     # the largest weight of each query's softmax, averaged: 1/n_keys if uniform, 1 if one-hot
+                     "top_weight_unscaled": torch.softmax(scores, dim=-1).max(dim=-1).values.mean().item(),
+                     "top_weight_scaled": torch.softmax(scaled, dim=-1).max(dim=-1).values.mean().item()})
+    return rows
+
+
+def softmax_gradient(d_ks: Sequence[int] = (4, 16, 64, 256), n_keys: int = 16, n_queries: int = 1000,
+                     seed: int = 0) -> list[dict]:
+    """Claim C5, deeper: how strongly the softmax weights respond to a change in the scores, without and with
+    the scale. That response is the Jacobian J = diag(p) - p pᵀ; its size is the Frobenius norm (the square
+    root of the sum of its squared entries), averaged over the queries. Near 0: saturated, nothing to learn."""
+    rows = []
+    for d_k in d_ks:
+        scores = random_scores(d_k, n_keys, n_queries, seed)         # the same scores as softmax_saturation
+        row = {"d_k": d_k, "n_keys": n_keys}
+        for name, s in (("unscaled", scores), ("scaled", scores / math.sqrt(d_k))):
+            p = torch.softmax(s, dim=-1)                             # (n, n_keys)
+            J = torch.diag_embed(p) - p[:, :, None] * p[:, None, :]  # (n, n_keys, n_keys): d p / d scores
+            row[f"grad_{name}"] = torch.linalg.matrix_norm(J).mean().item()   # Frobenius norm, mean over n
+        rows.append(row)
     return rows

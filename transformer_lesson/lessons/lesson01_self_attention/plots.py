@@ -47,6 +47,7 @@ def softmax_scaling_bars(unscaled, scaled, *, ax=None, title: str = ""):
     ax.vlines(x - 0.17, 0.0, u, colors="tab:red", linewidth=5, label="without 1/sqrt(d_k)")
     ax.vlines(x + 0.17, 0.0, s, colors="tab:blue", linewidth=5, label="with 1/sqrt(d_k)")
     ax.set_xlim(-0.7, u.size - 0.3)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylim(0.0, 1.05)
     ax.set_yticks([0.0, 0.5, 1.0])                       # few ticks: each tick label costs a slider redraw time
     ax.set_xlabel("key")
@@ -56,19 +57,29 @@ def softmax_scaling_bars(unscaled, scaled, *, ax=None, title: str = ""):
     return ax.figure
 
 
-def saturation_curves(rows: Sequence[dict], quantity: str = "entropy", *, ax=None, mark_d_k: int | None = None):
-    """Softmax entropy (`quantity="entropy"`) or gradient size (`"grad"`) against d_k, without (red) and
-    with (blue) the 1/sqrt(d_k) scale; rows from `experiments.softmax_saturation`. A dotted line marks
-    `mark_d_k`; the entropy panel has a dashed line at its largest possible value, log(n_keys)."""
-    if quantity not in ("entropy", "grad"):
-        raise ValueError(f"expected quantity to be 'entropy' or 'grad', got {quantity!r}")
+QUANTITIES = {  # what saturation_curves can draw: (axis label, panel title)
+    "top_weight": ("largest softmax weight (mean)", "weight on the top key 最大权重"),
+    "grad": ("size of d softmax / d scores", "gradient size 梯度大小"),
+}
+
+
+def saturation_curves(rows: Sequence[dict], quantity: str = "top_weight", *, ax=None, mark_d_k: int | None = None,
+                      legend: bool = True):
+    """Against d_k, without (red) and with (blue) the 1/sqrt(d_k) scale: the mean largest softmax weight
+    (`quantity="top_weight"`, rows from `experiments.softmax_saturation`; dashed lines at 1/n_keys, uniform
+    weights, and at 1, all on one key) or the gradient size (`"grad"`, rows from `experiments.softmax_gradient`).
+    A dotted line marks `mark_d_k`; `legend=False` leaves out the legend (a widget shows it in its other panel)."""
+    if quantity not in QUANTITIES:
+        raise ValueError(f"expected quantity to be one of {sorted(QUANTITIES)}, got {quantity!r}")
     if ax is None:
         _, ax = new_figure(4.0, 3.0)
     d_ks = [r["d_k"] for r in rows]
     ax.plot(d_ks, [r[f"{quantity}_unscaled"] for r in rows], "o-", color="tab:red", label="without 1/sqrt(d_k)")
     ax.plot(d_ks, [r[f"{quantity}_scaled"] for r in rows], "s-", color="tab:blue", label="with 1/sqrt(d_k)")
-    if quantity == "entropy":
-        ax.axhline(np.log(rows[0]["n_keys"]), color="grey", linestyle="--", linewidth=1)
+    if quantity == "top_weight":
+        for level, words in ((1.0 / rows[0]["n_keys"], "all equal"), (1.0, "all on one key")):
+            ax.axhline(level, color="grey", linestyle="--", linewidth=1)
+            ax.text(d_ks[0], level + 0.02, words, color="grey", fontsize=8, va="bottom")
     if mark_d_k is not None:
         ax.axvline(mark_d_k, color="black", linestyle=":", linewidth=1)
     ax.set_xscale("log", base=2)
@@ -76,8 +87,10 @@ def saturation_curves(rows: Sequence[dict], quantity: str = "entropy", *, ax=Non
     ax.set_xticks(ticks, [str(d) for d in ticks])        # plain labels: faster than the log formatter's maths text
     ax.minorticks_off()
     ax.yaxis.set_major_locator(MaxNLocator(4))
-    ax.set_ylim(bottom=0.0)
+    ax.set_ylim(0.0, 1.12 if quantity == "top_weight" else None)
     ax.set_xlabel("d_k")
-    ax.set_ylabel("entropy (nats)" if quantity == "entropy" else "size of d softmax / d scores")
-    ax.set_title("softmax entropy 熵" if quantity == "entropy" else "gradient size 梯度大小")
+    ax.set_ylabel(QUANTITIES[quantity][0])
+    ax.set_title(QUANTITIES[quantity][1])
+    if legend:
+        ax.legend(fontsize=8, loc="center right" if quantity == "top_weight" else "lower left")  # where no curve runs
     return ax.figure

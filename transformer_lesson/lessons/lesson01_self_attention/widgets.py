@@ -41,7 +41,7 @@ def attention_row_widget(weights, tokens, *, width: float = 5.0, height: float =
 
 def d_k_scaling_widget(d_ks=(1, 2, 4, 8, 16, 32, 64, 128, 256, 512), value: int = 64, n_keys: int = 16,
                        n_queries: int = 1000, seed: int = 0) -> FigureWidget:
-    """A d_k slider: one query's softmax with and without 1/sqrt(d_k), and entropy / gradient size vs d_k."""
+    """A d_k slider: one query's softmax with and without 1/sqrt(d_k), and the mean largest weight vs d_k."""
     d_ks = [int(d) for d in d_ks]
     rows = experiments.softmax_saturation(d_ks, n_keys=n_keys, n_queries=n_queries, seed=seed)  # once, not per redraw
     d_k = ipw.SelectionSlider(options=d_ks, value=value, description="d_k")
@@ -51,16 +51,15 @@ def d_k_scaling_widget(d_ks=(1, 2, 4, 8, 16, 32, 64, 128, 256, 512), value: int 
         q, k = torch.randn(d_k, generator=g), torch.randn(n_keys, d_k, generator=g)
         raw = k @ q                                                  # (n_keys, d_k) @ (d_k,) -> (n_keys,)
         fig.set_layout_engine(None)                                  # fixed margins: no layout passes, twice as fast
-        ax_bars, ax_entropy, ax_grad = fig.subplots(1, 3, gridspec_kw=dict(left=0.06, right=0.99, bottom=0.16,
-                                                                           top=0.9, wspace=0.3))
+        ax_bars, ax_top = fig.subplots(1, 2, gridspec_kw=dict(left=0.08, right=0.98, bottom=0.16, top=0.9,
+                                                              wspace=0.3))
         plots.softmax_scaling_bars(torch.softmax(raw, -1), torch.softmax(raw / math.sqrt(d_k), -1), ax=ax_bars,
                                    title=f"one query, d_k = {d_k}")
-        plots.saturation_curves(rows, "entropy", ax=ax_entropy, mark_d_k=d_k)
-        plots.saturation_curves(rows, "grad", ax=ax_grad, mark_d_k=d_k)
+        plots.saturation_curves(rows, "top_weight", ax=ax_top, mark_d_k=d_k, legend=False)
         row = rows[d_ks.index(d_k)]
-        caption = (f"d_k = {d_k}: entropy {row['entropy_unscaled']:.2f} nats without the scale, "
-                   f"{row['entropy_scaled']:.2f} with it (uniform: log {n_keys} = {math.log(n_keys):.2f}); "
-                   f"gradient size {row['grad_unscaled']:.3f} without, {row['grad_scaled']:.3f} with.")
+        caption = (f"d_k = {d_k}: on average the top key of {n_keys} takes {row['top_weight_unscaled']:.2f} of the "
+                   f"weight without the scale, {row['top_weight_scaled']:.2f} with it "
+                   f"(equal weights would give each 1/{n_keys} = {1 / n_keys:.2f}).")
         return caption, dict(row)
 
-    return FigureWidget(draw, {"d_k": d_k}, width=10.0, height=3.2)
+    return FigureWidget(draw, {"d_k": d_k}, width=8.0, height=3.2)
