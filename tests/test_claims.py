@@ -77,13 +77,13 @@ def holds(claim_table, cid: str, words: str, outcomes: dict, need: float | None 
 # ---- lesson 01: random stand-in weights (C2, C3, C5) ------------------------------------------------------
 
 def test_C2_the_same_word_attends_differently_in_two_sentences(claim_table):
-    """01 cells 19 and 22: the same word (same vector) gets different weights and outputs in two sentences."""
+    """01 §8: the same word (same vector) gets different weights and outputs in two sentences."""
     rows = {}
     for seed in CHEAP:
         a = lesson01.same_word_in_two_sentences("I am a student", "you are a student", "student", seed=seed)
         b = lesson01.same_word_in_two_sentences("我 是 学生", "他们 是 学生", "学生", seed=seed)
         rows[seed] = (a, b)
-    holds(claim_table, "C2", "rows differ by > 1e-3 (far above rounding) and outputs by > 0.1 (01 cells 19, 22)",
+    holds(claim_table, "C2", "rows differ by > 1e-3 (far above rounding) and outputs by > 0.1 (01 §8)",
           {s: all(r["row_difference"] > 1e-3 and r["output_difference"] > 0.1 for r in rs) for s, rs in rows.items()})
     holds(claim_table, "C2-large", "rows differ by > 0.05 (info: how large the difference usually is)",
           {s: all(r["row_difference"] > 0.05 and r["output_difference"] > 0.1 for r in rs) for s, rs in rows.items()},
@@ -98,15 +98,43 @@ def test_C3_positions_break_the_permutation_symmetry(claim_table):
 
 
 def test_C5_scaling_keeps_softmax_from_saturating(claim_table):
-    """01 cell 35: var(q.k) = d_k within 20%; unscaled entropy and gradient fall with d_k; scaled ones stay."""
-    def ok(rows):
-        falls = lambda v: all(a > b for a, b in zip(v, v[1:]))
-        flat = lambda v: max(v) / min(v) < 1.1
+    """01 §11-12: var(q.k) = d_k within 20%; unscaled, the top weight grows towards 1 and the gradient falls
+    with d_k; scaled, both stay about the same."""
+    def ok(seed):
+        rows = lesson01.softmax_saturation(d_ks=(4, 16, 64, 256), seed=seed)
+        grads = lesson01.softmax_gradient(d_ks=(4, 16, 64, 256), seed=seed)
+        rises = lambda v: all(a < b for a, b in zip(v, v[1:]))
+        top_u, top_s = [r["top_weight_unscaled"] for r in rows], [r["top_weight_scaled"] for r in rows]
+        grad_u, grad_s = [r["grad_unscaled"] for r in grads], [r["grad_scaled"] for r in grads]
         return (all(0.8 < r["score_var_unscaled"] / r["d_k"] < 1.2 for r in rows)
-                and falls([r["entropy_unscaled"] for r in rows]) and falls([r["grad_unscaled"] for r in rows])
-                and flat([r["entropy_scaled"] for r in rows]) and flat([r["grad_scaled"] for r in rows]))
-    holds(claim_table, "C5", "var(q.k)~d_k, unscaled softmax saturates, scaled stays (all of cell 35)",
-          {s: ok(lesson01.softmax_saturation(d_ks=(4, 16, 64, 256), seed=s)) for s in range(12)})
+                and rises(top_u) and top_u[-1] > 0.9 and max(top_s) / min(top_s) < 1.2 and max(top_s) < 0.3
+                and rises(grad_u[::-1]) and max(grad_s) / min(grad_s) < 1.1)
+    holds(claim_table, "C5", "var(q.k)~d_k; unscaled softmax saturates (top weight > 0.9, gradient falls), "
+          "scaled stays (01 §11-12)", {s: ok(s) for s in range(12)})
+
+
+def test_L01_separate_queries_and_keys_break_the_symmetry_of_plain_dot_products(claim_table):
+    """01 §4: x·xᵀ gives each word its top score to itself (how often: info); with the toy W_q ≠ W_k the
+    scores are far from symmetric, and (info) some word's top score goes to another word."""
+    tokens = "I am a student".split()
+    plain, projected, other_top = {}, {}, {}
+    for seed in CHEAP:
+        x = lesson01.toy_embeddings(tokens, seed=seed)
+        W_q, W_k, _ = lesson01.toy_projections(8, 8, seed)
+        s_plain, s_qk = x @ x.T, (x @ W_q) @ (x @ W_k).T
+        plain[seed] = bool((s_plain.argmax(-1) == torch.arange(4)).all())
+        projected[seed] = (s_qk - s_qk.T).abs().max().item() > 0.1
+        other_top[seed] = bool((s_qk.argmax(-1) != torch.arange(4)).any())
+    holds(claim_table, "L01-self", "x·xᵀ: every word of 'I am a student' scores itself highest (01 §4 text)",
+          plain, need=None)
+    holds(claim_table, "L01-qk", "q·kᵀ with W_q ≠ W_k: largest |S - Sᵀ| > 0.1 (01 §4 assert)", projected)
+    holds(claim_table, "L01-qk-top", "q·kᵀ: some word's top score goes to another word (info)", other_top, need=None)
+
+
+def test_L01_replacing_one_word_moves_every_output(claim_table):
+    """01 §5: without a mask, replacing the first word moves the output of every word by > 1e-3."""
+    holds(claim_table, "L01-all", "replace 'I' by 'you': every output of 'I am a student' moves by > 1e-3",
+          {s: min(lesson01.change_one_word("I am a student", 0, "you", seed=s)) > 1e-3 for s in CHEAP})
 
 
 # ---- lesson 03: heads specialise (C6) and the wrong split -------------------------------------------------
