@@ -35,7 +35,6 @@ from transformer_lesson.lessons.lesson03_multi_head_attention import (
 from transformer_lesson.lessons.lesson04_residual_layernorm import (
     experiments as lesson04,
 )
-from transformer_lesson.lessons.lesson05_feed_forward import experiments as lesson05
 from transformer_lesson.lessons.lesson06_encoder_decoder import experiments as lesson06
 from transformer_lesson.lessons.lesson07_training_and_generation import (
     experiments as lesson07,
@@ -92,7 +91,7 @@ def test_C2_the_same_word_attends_differently_in_two_sentences(claim_table):
 
 
 def test_C3_positions_break_the_permutation_symmetry(claim_table):
-    """02 §8: with the sinusoidal code added, every reordering changes the outputs by > 0.05."""
+    """02 cells 23-24: with the sinusoidal code added, every reordering changes the outputs by > 0.05."""
     holds(claim_table, "C3+PE", "with PE every reordering of 4 words moves the outputs by > 0.05",
           {s: lesson01.permutation_check("I am a student".split(), add_positions=True, seed=s)["min_output_error"]
            > 0.05 for s in CHEAP})
@@ -217,24 +216,6 @@ def test_C8_layer_norm_and_its_placement(claim_table, tiny_encoders):
     for key in (("pre", 4, 0), ("none", 4, 0), ("post", 4, 0), ("post", 4, 30)):
         values = sorted(final[(*key, s)] for s in TRAINED)
         print(f"  {key}: final loss median {statistics.median(values):.3f}, range {values[0]:.3f}-{values[-1]:.3f}")
-
-
-# ---- lesson 05: the ReLU makes the FFN more than one linear layer ------------------------------------------
-
-def test_L05_the_relu_ffn_is_far_from_any_linear_layer(claim_table):
-    """05 §6: with its ReLU, a seeded FFN breaks the rule every linear layer obeys, f(a) + f(b) = f(a + b) + f(0),
-    by > 0.05 on the sentence and its reverse (word vectors and weights from the seed)."""
-    from transformer_lesson.positional import sinusoidal_encoding
-
-    tokens = "他们 今天 在 图书馆 学习 中文".split()
-    pe = sinusoidal_encoding(len(tokens), 16)
-    gaps = {}
-    for seed in CHEAP:
-        x = lesson05.toy_embeddings(tokens, 16, seed) + pe                     # (T, d_model)
-        gaps[seed] = lesson05.affine_gap(lesson05.seeded_feed_forward(16, 64, "relu", seed), x, x.flip(0))
-    holds(claim_table, "L05-nonlinear", "the ReLU FFN's affine gap on the sentence and its reverse > 0.05 (05 §6)",
-          {s: g > 0.05 for s, g in gaps.items()})
-    print(f"  affine gap over {len(gaps)} seeds: {min(gaps.values()):.3f}-{max(gaps.values()):.3f}")
 
 
 # ---- lesson 06: an untrained model's attention and output are diffuse ------------------------------------

@@ -1,5 +1,6 @@
 """Lesson 06 (encoder and decoder): the decoder cannot look ahead (C10), cross-attention's shape, the output
-is a distribution (C12, first half), the model equals nn.Transformer with copied weights, and the widget."""
+scores the target vocabulary, the first-word entropy, the paper's parameter counts per component, the model
+equals nn.Transformer with copied weights, and the widget."""
 import math
 
 import pytest
@@ -94,13 +95,50 @@ def test_cross_attention_weights_are_L_h_T_S_and_each_row_sums_to_one(vocabs):
     assert weights[-1].mean(0).max() < 0.35                       # untrained: nearly uniform, as the notebook says
 
 
-def test_the_output_is_a_probability_distribution_over_the_target_vocabulary(vocabs):
+def test_the_output_scores_every_token_of_the_target_vocabulary_not_the_source_one(vocabs):
     model = lesson_model(vocabs)
     src, tgt_in = library_sentence(vocabs)
-    probs = experiments.decoder_logits(model, src, tgt_in).softmax(-1)
-    assert probs.shape == (1, tgt_in.size(1), len(vocabs[1]))
-    torch.testing.assert_close(probs.sum(-1), torch.ones(1, tgt_in.size(1)))
-    assert (probs > 0).all()
+    logits = experiments.decoder_logits(model, src, tgt_in)
+    assert len(vocabs[0]) != len(vocabs[1])                         # so a generator sized by the source would show
+    assert logits.shape == (1, tgt_in.size(1), len(vocabs[1]))
+
+
+def test_first_word_entropy_is_that_of_the_distribution_and_at_most_log_V(vocabs):
+    model = lesson_model(vocabs)
+    src, tgt_in = library_sentence(vocabs)
+    result = experiments.first_word_entropy(model, src, tgt_in)
+    probs = experiments.decoder_logits(model, src, tgt_in)[0, 0].softmax(-1)
+    assert result["log_V"] == pytest.approx(math.log(len(vocabs[1])))
+    assert result["entropy"] == pytest.approx(torch.distributions.Categorical(probs=probs).entropy().item(), rel=1e-5)
+    assert 0 < result["entropy"] <= result["log_V"]
+    assert result["largest"] == pytest.approx(probs.max().item())
+
+
+PAPER = {"base": dict(d_model=512, num_heads=8, d_ff=2048), "big": dict(d_model=1024, num_heads=16, d_ff=4096)}
+
+
+@pytest.mark.parametrize("size, total", [("base", 63_119_496), ("big", 214_282_376)])
+def test_the_papers_models_counted_per_component_equal_the_formula(size, total):
+    """Built on the meta device (shapes, no memory), with one shared vocabulary of 37,000 tokens."""
+    with torch.device("meta"):
+        model = Transformer(37_000, 37_000, share_embeddings=True, **PAPER[size])
+    counted = experiments.parameters_by_component(model)
+    formula = experiments.parameter_formula(37_000, PAPER[size]["d_model"], PAPER[size]["d_ff"], 6)
+    assert counted == formula                                         # every component, not only the total
+    assert sum(counted.values()) == total == sum(p.numel() for p in model.parameters())
+
+
+def test_parameters_by_component_adds_up_to_every_parameter_of_any_course_model(vocabs):
+    model = lesson_model(vocabs, norm_first=True)                     # unshared, with final LayerNorms
+    counted = experiments.parameters_by_component(model)
+    assert sum(counted.values()) == sum(p.numel() for p in model.parameters())
+    V_src, V_tgt = len(vocabs[0]), len(vocabs[1])
+    assert counted["source embedding"] == V_src * 32 and counted["target embedding"] == V_tgt * 32
+    assert counted["output weight"] == V_tgt * 32 and counted["encoder final LayerNorm"] == 2 * 32
+    with pytest.raises(TypeError, match="course's Transformer"):
+        experiments.parameters_by_component(nn.Linear(2, 2))
+    with pytest.raises(ValueError, match="d_ff"):
+        experiments.parameter_formula(100, 32, 0, 2)
 
 
 @pytest.mark.filterwarnings("ignore:enable_nested_tensor is True")

@@ -1,10 +1,12 @@
-"""Encoder and decoder layers equal PyTorch's in both placements; the assembled model is causal."""
+"""Encoder and decoder layers equal PyTorch's in both placements; the assembled model is causal; one matrix can be
+shared by both embeddings and the output layer (the paper's section 3.4)."""
 import pytest
 import torch
 from torch import nn
 
 from transformer_lesson import (Decoder, DecoderLayer, Encoder, EncoderLayer, Transformer, causal_mask,
                                 padding_mask)
+from transformer_lesson.runtime import count_parameters
 
 
 def randomise_norms(module):
@@ -139,3 +141,63 @@ def test_decode_without_the_causal_mask_lets_an_early_position_see_a_later_one()
                                   model.decode(b, memory, causal=False)[:, :2])
     with pytest.raises(TypeError, match="causal"):
         model.decode(a, memory, causal="no")
+
+
+# ---- sharing one matrix between the embeddings and the output layer (the paper's section 3.4) ------------
+
+def test_shared_embeddings_are_one_parameter_for_source_target_and_output():
+    torch.manual_seed(0)
+    model = Transformer(13, 13, d_model=16, num_heads=2, num_encoder_layers=1, num_decoder_layers=1, d_ff=32,
+                        share_embeddings=True)
+    assert model.src_embed.weight is model.tgt_embed.weight is model.generator.weight
+    assert model.generator.weight.shape == (13, 16)                   # (V, d_model): a row per token
+    names = [name for name, p in model.named_parameters() if p is model.src_embed.weight]
+    assert names == ["src_embed.weight"]                              # listed (and so trained, counted) once
+    default = Transformer(13, 13, d_model=16, num_heads=2, num_encoder_layers=1, num_decoder_layers=1, d_ff=32)
+    matrices = {id(default.src_embed.weight), id(default.tgt_embed.weight), id(default.generator.weight)}
+    assert len(matrices) == 3                                         # the default shares nothing
+
+
+def test_the_shared_matrix_gets_the_gradient_of_all_three_uses():
+    """Its gradient is the sum of the gradients an untied copy gives its three matrices, each non-zero."""
+    torch.manual_seed(0)
+    args = dict(d_model=16, num_heads=2, num_encoder_layers=1, num_decoder_layers=1, d_ff=32, dropout=0.0)
+    tied = Transformer(13, 13, share_embeddings=True, **args)
+    untied = Transformer(13, 13, **args)
+    untied.load_state_dict(tied.state_dict())        # its tgt_embed and generator keys hold the shared matrix
+    src, tgt = torch.tensor([[4, 5, 6, 7]]), torch.tensor([[1, 8, 9]])
+    for model in (tied, untied):
+        model(src, tgt).logsumexp(-1).sum().backward()
+    parts = [untied.src_embed.weight.grad, untied.tgt_embed.weight.grad, untied.generator.weight.grad]
+    assert all(g.abs().sum() > 0 for g in parts)
+    torch.testing.assert_close(tied.src_embed.weight.grad, sum(parts))
+    assert parts[0][[4, 5, 6, 7]].abs().sum() > 0 and parts[0][[8, 9]].abs().sum() == 0   # rows of the ids used
+    assert parts[1][[8, 9]].abs().sum() > 0 and parts[1][[4, 5, 6, 7]].abs().sum() == 0
+
+
+def test_sharing_removes_exactly_two_vocabulary_by_d_model_matrices():
+    V, d = 13, 16
+    args = dict(d_model=d, num_heads=2, num_encoder_layers=2, num_decoder_layers=3, d_ff=32)
+    untied = count_parameters(Transformer(V, V, **args))
+    tied = count_parameters(Transformer(V, V, share_embeddings=True, **args))   # the shared matrix once
+    assert untied - tied == 2 * V * d                                  # the target embedding and the output weight
+
+
+def test_a_shared_model_keeps_its_tie_through_a_state_dict():
+    torch.manual_seed(0)
+    args = dict(d_model=16, num_heads=2, num_encoder_layers=1, num_decoder_layers=1, d_ff=32, dropout=0.0)
+    a = Transformer(13, 13, share_embeddings=True, **args).eval()
+    torch.manual_seed(1)
+    b = Transformer(13, 13, share_embeddings=True, **args).eval()
+    b.load_state_dict(a.state_dict())
+    assert b.src_embed.weight is b.generator.weight
+    src, tgt = torch.tensor([[4, 5, 6]]), torch.tensor([[1, 8]])
+    torch.testing.assert_close(a(src, tgt), b(src, tgt))
+
+
+def test_sharing_needs_one_vocabulary_for_both_languages():
+    with pytest.raises(ValueError, match=r"src_vocab_size == tgt_vocab_size\), got src_vocab_size=11 and "
+                                         r"tgt_vocab_size=13; build one vocabulary over both languages"):
+        small_model(share_embeddings=True)
+    with pytest.raises(TypeError, match="share_embeddings to be True or False"):
+        Transformer(13, 13, d_model=16, num_heads=2, share_embeddings="yes")

@@ -3,7 +3,8 @@
 Encoder layer:  x -> self-attention -> add & norm -> feed-forward -> add & norm
 Decoder layer:  y -> masked self-attention -> add & norm -> cross-attention over the encoder's output
                   -> add & norm -> feed-forward -> add & norm
-Model: token embedding * sqrt(d_model) + positional encoding -> stacks -> linear to vocabulary logits.
+Model: token embedding * sqrt(d_model) + positional encoding -> stacks -> linear to vocabulary logits;
+`share_embeddings=True` makes both embeddings and that linear layer one matrix, as the paper does.
 """
 from __future__ import annotations
 
@@ -168,25 +169,41 @@ class Transformer(nn.Module):
 
     `encode(src)` -> memory `(B, S, d_model)`; `decode(tgt, memory, memory_mask)` -> `(B, T, d_model)`;
     `generator(hidden)` -> logits `(B, T, V)`; `forward(src, tgt)` does all three.
+
+    `share_embeddings=True` ties three matrices into one, as the paper does (section 3.4): the source
+    embedding, the target embedding and the generator's weight are the same `(V, d_model)` parameter
+    (the generator keeps its own bias). It needs one vocabulary for both languages (src_vocab_size ==
+    tgt_vocab_size). The default, False, gives each its own matrix.
     """
 
     def __init__(self, src_vocab_size: int, tgt_vocab_size: int, d_model: int = 512, num_heads: int = 8,
                  num_encoder_layers: int = 6, num_decoder_layers: int = 6, d_ff: int = 2048,
                  dropout: float = 0.1, max_len: int = 256, norm_first: bool = False,
-                 activation: str = "relu", final_norm: bool | None = None, pad_id: int = 0):
+                 activation: str = "relu", final_norm: bool | None = None, pad_id: int = 0,
+                 share_embeddings: bool = False):
         super().__init__()
         self.src_vocab_size = check_positive_int("src_vocab_size", src_vocab_size)
         self.tgt_vocab_size = check_positive_int("tgt_vocab_size", tgt_vocab_size)
         self.d_model = check_positive_int("d_model", d_model)
         self.pad_id = check_token_id("pad_id", pad_id, self.src_vocab_size, vocab="the source vocabulary")
+        if not isinstance(share_embeddings, bool):
+            raise TypeError(f"expected share_embeddings to be True or False, got {share_embeddings!r}")
+        if share_embeddings and src_vocab_size != tgt_vocab_size:
+            raise ValueError(f"expected one vocabulary shared by both languages for share_embeddings=True "
+                             f"(src_vocab_size == tgt_vocab_size), got src_vocab_size={src_vocab_size} and "
+                             f"tgt_vocab_size={tgt_vocab_size}; build one vocabulary over both languages, "
+                             f"or use share_embeddings=False")
+        self.share_embeddings = share_embeddings
         self.src_embed = nn.Embedding(src_vocab_size, d_model)
-        self.tgt_embed = nn.Embedding(tgt_vocab_size, d_model)
+        self.tgt_embed = self.src_embed if share_embeddings else nn.Embedding(tgt_vocab_size, d_model)
         self.positional = PositionalEncoding(d_model, max_len, dropout)
         self.encoder, self.decoder = self.build_stacks(num_encoder_layers, num_decoder_layers, d_model, num_heads,
                                                        d_ff, dropout, norm_first, activation, final_norm)
         self.generator = nn.Linear(d_model, tgt_vocab_size)  # the output distribution's logits
-        for p in self.parameters():                          # Xavier init, as nn.Transformer and the paper's code
-            if p.dim() > 1:
+        if share_embeddings:                                 # one (V, d_model) matrix: embeds ids, scores tokens
+            self.generator.weight = self.src_embed.weight
+        for p in self.parameters():                          # Xavier init, as nn.Transformer does
+            if p.dim() > 1:                                  # (a shared matrix is listed, and drawn, once)
                 nn.init.xavier_uniform_(p)
 
     def build_stacks(self, num_encoder_layers: int, num_decoder_layers: int, d_model: int, num_heads: int,

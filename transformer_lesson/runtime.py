@@ -44,7 +44,8 @@ def eval_mode(model: nn.Module):
 
 
 def count_parameters(model: nn.Module) -> int:
-    """The number of numbers a model learns: the sizes of all its parameters added up."""
+    """The number of numbers a model learns: the sizes of all its parameters added up (a matrix that several
+    layers share, as with `Transformer(share_embeddings=True)`, counts once)."""
     if not isinstance(model, nn.Module):
         raise TypeError(f"expected an nn.Module, got {type(model).__name__}")
     return sum(p.numel() for p in model.parameters())
