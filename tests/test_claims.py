@@ -21,6 +21,7 @@ import torch
 
 from transformer_lesson import Transformer, train_translator
 from transformer_lesson.capstone.data import (
+    Vocab,
     build_vocabs,
     load_corpus,
     tokenize_chinese,
@@ -35,6 +36,7 @@ from transformer_lesson.lessons.lesson03_multi_head_attention import (
 from transformer_lesson.lessons.lesson04_residual_layernorm import (
     experiments as lesson04,
 )
+from transformer_lesson.lessons.lesson05_feed_forward import experiments as lesson05
 from transformer_lesson.lessons.lesson06_encoder_decoder import experiments as lesson06
 from transformer_lesson.lessons.lesson07_training_and_generation import (
     experiments as lesson07,
@@ -91,7 +93,7 @@ def test_C2_the_same_word_attends_differently_in_two_sentences(claim_table):
 
 
 def test_C3_positions_break_the_permutation_symmetry(claim_table):
-    """02 cells 23-24: with the sinusoidal code added, every reordering changes the outputs by > 0.05."""
+    """02 §8: with the sinusoidal code added, every reordering changes the outputs by > 0.05."""
     holds(claim_table, "C3+PE", "with PE every reordering of 4 words moves the outputs by > 0.05",
           {s: lesson01.permutation_check("I am a student".split(), add_positions=True, seed=s)["min_output_error"]
            > 0.05 for s in CHEAP})
@@ -218,7 +220,25 @@ def test_C8_layer_norm_and_its_placement(claim_table, tiny_encoders):
         print(f"  {key}: final loss median {statistics.median(values):.3f}, range {values[0]:.3f}-{values[-1]:.3f}")
 
 
-# ---- lesson 06: an untrained model's attention and output are diffuse ------------------------------------
+# ---- lesson 05: the ReLU makes the FFN more than one linear layer ------------------------------------------
+
+def test_L05_the_relu_ffn_is_far_from_any_linear_layer(claim_table):
+    """05 §6: with its ReLU, a seeded FFN breaks the rule every linear layer obeys, f(a) + f(b) = f(a + b) + f(0),
+    by > 0.05 on the sentence and its reverse (word vectors and weights from the seed)."""
+    from transformer_lesson.positional import sinusoidal_encoding
+
+    tokens = "他们 今天 在 图书馆 学习 中文".split()
+    pe = sinusoidal_encoding(len(tokens), 16)
+    gaps = {}
+    for seed in CHEAP:
+        x = lesson05.toy_embeddings(tokens, 16, seed) + pe                     # (T, d_model)
+        gaps[seed] = lesson05.affine_gap(lesson05.seeded_feed_forward(16, 64, "relu", seed), x, x.flip(0))
+    holds(claim_table, "L05-nonlinear", "the ReLU FFN's affine gap on the sentence and its reverse > 0.05 (05 §6)",
+          {s: g > 0.05 for s, g in gaps.items()})
+    print(f"  affine gap over {len(gaps)} seeds: {min(gaps.values()):.3f}-{max(gaps.values()):.3f}")
+
+
+# ---- lesson 06: an untrained model is diffuse; the embedding scale -----------------------------------------
 
 def test_untrained_transformer_is_diffuse(claim_table):
     """06 cells 25 and 30: random weights give no clear alignment and no confident first word."""
@@ -228,19 +248,48 @@ def test_untrained_transformer_is_diffuse(claim_table):
     tgt = torch.tensor([tgt_vocab.encode(tokenize_chinese("我 是 学生"), add_bos=True)])
     src2 = torch.tensor([src_vocab.encode(tokenize_english("they study Chinese in the library today"))])
     tgt2 = torch.tensor([tgt_vocab.encode(tokenize_chinese("他们 今天 在 图书馆 学习 中文"), add_bos=True)])
-    cross_max, first_max = {}, {}
+    cross_max, first = {}, {}
     with torch.random.fork_rng():
         for s in CHEAP:
             torch.manual_seed(s)
             model = Transformer(len(src_vocab), len(tgt_vocab), d_model=32, num_heads=4, num_encoder_layers=2,
                                 num_decoder_layers=2, d_ff=64, dropout=0.0).eval()
             cross_max[s] = lesson06.cross_attention_weights(model, src2, tgt2)[-1].mean(0).max().item()
-            with torch.no_grad():
-                first_max[s] = model(src, tgt).softmax(-1)[0, 0].max().item()
+            first[s] = lesson06.first_word_entropy(model, src, tgt)
     print(f"  untrained: largest cross-attention weight up to {max(cross_max.values()):.3f} (1/S = {1 / 7:.3f}); "
-          f"largest first-word probability up to {max(first_max.values()):.3f} (1/V = {1 / len(tgt_vocab):.3f})")
-    holds(claim_table, "L06-diffuse", "untrained: cross-attention max < 0.5, P(first word) max < 0.35 (06 cells 25, 30)",
-          {s: cross_max[s] < 0.5 and first_max[s] < 0.35 for s in CHEAP})
+          f"largest first-word probability up to {max(r['largest'] for r in first.values()):.3f} "
+          f"(1/V = {1 / len(tgt_vocab):.3f}); first-word entropy / log V from "
+          f"{min(r['entropy'] / r['log_V'] for r in first.values()):.3f}")
+    holds(claim_table, "L06-diffuse", "untrained: cross-attention max < 0.5, P(first word) max < 0.35 (06 §7, §8)",
+          {s: cross_max[s] < 0.5 and first[s]["largest"] < 0.35 for s in CHEAP})
+    holds(claim_table, "L06-entropy", "untrained: first-word entropy > 0.75 log V (06 §8)",
+          {s: first[s]["entropy"] > 0.75 * first[s]["log_V"] for s in CHEAP})
+
+
+def test_embedding_scale_with_one_shared_matrix(claim_table):
+    """06 §3: a shared, Xavier-initialised matrix has short rows; x sqrt(d_model) they match the positional code;
+    as the output weight they leave the untrained model unsure, rows sqrt(d_model) times longer would not."""
+    src_vocab, tgt_vocab = build_vocabs(load_corpus("train"))
+    joint = Vocab(list(src_vocab.tokens[4:]) + list(tgt_vocab.tokens[4:]))   # one vocabulary for both languages
+    src = torch.tensor([joint.encode(tokenize_english("I am a student"))])
+    tgt = torch.tensor([joint.encode(tokenize_chinese("我 是 学生"), add_bos=True)])
+    rows = {}
+    with torch.random.fork_rng():
+        for s in CHEAP:
+            torch.manual_seed(s)
+            model = Transformer(len(joint), len(joint), d_model=32, num_heads=4, num_encoder_layers=2,
+                                num_decoder_layers=2, d_ff=64, dropout=0.0, share_embeddings=True).eval()
+            rows[s] = lesson06.embedding_scale(model, src, tgt)
+    print(f"  row / PE row: {min(r['row'] / r['pe_row'] for r in rows.values()):.3f}-"
+          f"{max(r['row'] / r['pe_row'] for r in rows.values()):.3f}; x sqrt(d): "
+          f"{min(r['row_scaled'] / r['pe_row'] for r in rows.values()):.3f}-"
+          f"{max(r['row_scaled'] / r['pe_row'] for r in rows.values()):.3f}; entropy / log V "
+          f"{min(r['entropy'] / r['log_V'] for r in rows.values()):.3f} and up, with long rows up to "
+          f"{max(r['entropy_long_rows'] / r['log_V'] for r in rows.values()):.3f}")
+    holds(claim_table, "L06-scale", "shared matrix: rows < 1/4 of a PE row, x sqrt(d) within 2x of it (06 §3)",
+          {s: r["row"] < 0.25 * r["pe_row"] and 0.5 < r["row_scaled"] / r["pe_row"] < 2 for s, r in rows.items()})
+    holds(claim_table, "L06-scale-logits", "as output weight: entropy > 0.9 log V; rows x sqrt(d): < 0.75 log V (06 §3)",
+          {s: r["entropy"] > 0.9 * r["log_V"] and r["entropy_long_rows"] < 0.75 * r["log_V"] for s, r in rows.items()})
 
 
 # ---- lesson 08: gradient reach and long-range recall (C11) ----------------------------------------------
