@@ -81,7 +81,37 @@ def test_offset_profile_finds_a_previous_word_pattern():
     assert experiments.dominant_offsets(previous[None]) == [(-1, pytest.approx(0.8))]
 
 
-# Heads specialise (C6) over 12 seeds: tests/test_claims.py::test_C6_trained_heads_split_the_work_and_sharpen.
+# Heads specialise (C6) over 15 seeds: tests/test_claims.py::test_C6_trained_heads_split_the_work_and_sharpen.
+
+
+def test_offset_batch_answers_each_position_with_the_word_that_many_places_away():
+    ids, answers = experiments.offset_batch(8, 6, (-2, -1, 1, 2), torch.Generator().manual_seed(0))
+    assert ids.shape == (8, 6) and answers.shape == (8, 6, 4)
+    for j, o in enumerate((-2, -1, 1, 2)):
+        for t in range(6):
+            if 0 <= t + o < 6:
+                assert torch.equal(answers[:, t, j], ids[:, t + o])
+            else:
+                assert (answers[:, t, j] == -100).all()                  # no word there: ignored by the loss
+
+
+def test_offset_reader_gives_logits_per_offset_and_every_heads_weights():
+    torch.manual_seed(0)
+    model = experiments.OffsetReader(T=6, num_offsets=4, d_model=16, num_heads=4)
+    ids = torch.randint(len(experiments.OFFSET_TASK_WORDS), (3, 6))
+    logits, weights = model(ids)
+    assert logits.shape == (3, 6, 4, len(experiments.OFFSET_TASK_WORDS))
+    assert weights.shape == (3, 4, 6, 6)
+
+
+def test_imitate_lowers_the_loss_and_the_same_seed_gives_the_same_batches():
+    torch.manual_seed(0)
+    teacher, student = MultiHeadAttention(8, 2), MultiHeadAttention(8, 2)
+    twin = MultiHeadAttention(8, 2)
+    twin.load_state_dict(student.state_dict())
+    losses = experiments.imitate(student, teacher, steps=30, batch_size=8, T=4, lr=1e-2, seed=5)
+    assert len(losses) == 30 and losses[-1] < losses[0]
+    assert experiments.imitate(twin, teacher, steps=30, batch_size=8, T=4, lr=1e-2, seed=5) == losses
 
 
 def test_train_offset_heads_rejects_words_outside_its_vocabulary():

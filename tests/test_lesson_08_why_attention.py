@@ -48,6 +48,14 @@ def test_flop_counts_follow_the_complexity_formulas():
         assert r["gru_flops"] == 12 * T * d * d
 
 
+def test_attention_does_fewer_flops_than_the_gru_below_t_equals_d_and_more_above():
+    d = 16
+    short, equal, long = experiments.depth_and_work(lengths=(8, 16, 64), d_model=d, num_heads=2)
+    assert short["attention_flops"] < short["gru_flops"]
+    assert equal["attention_flops"] == equal["gru_flops"]                # the formulas cross at T = d
+    assert long["attention_flops"] == 2 * long["gru_flops"]                 # T = 4d: twice the GRU's work
+
+
 def test_critical_path_length_counts_a_chain_and_needs_a_graph():
     x = torch.ones(3, requires_grad=True)
     y = x
@@ -114,6 +122,20 @@ def test_long_range_recall_reports_its_setting_and_restores_the_thread_count(rec
     before = torch.get_num_threads()
     experiments.long_range_recall(steps=1, max_pairs=2, num_examples=10, threads=1)
     assert torch.get_num_threads() == before
+
+
+def test_train_recall_gives_two_copies_of_a_model_the_same_batches():
+    torch.manual_seed(0)
+    first = experiments.RecallGRU(d_model=8, hidden_size=8)
+    second = experiments.RecallGRU(d_model=8, hidden_size=8)
+    second.load_state_dict(first.state_dict())
+    losses = [experiments.train_recall(m, steps=5, batch_size=4, max_pairs=3, seed=7) for m in (first, second)]
+    assert losses[0] == losses[1]
+    for a, b in zip(first.parameters(), second.parameters()):
+        assert torch.equal(a, b)
+    third = experiments.RecallGRU(d_model=8, hidden_size=8)
+    third.load_state_dict(second.state_dict())
+    assert experiments.train_recall(third, steps=5, batch_size=4, max_pairs=3, seed=8) != losses[0]   # other data
 
 
 def test_recall_accuracy_of_the_trained_attention_model_is_reproducible(recall):

@@ -16,9 +16,9 @@ from ...runtime import count_parameters, torch_threads
 from ..lesson01_self_attention.experiments import toy_embeddings
 
 __all__ = [
-    "toy_embeddings", "parameter_count_by_heads", "WrongSplitMultiHeadAttention",
-    "wrong_split_still_trains", "offset_profile", "dominant_offsets", "train_offset_heads",
-    "OFFSET_TASK_WORDS",
+    "toy_embeddings", "parameter_count_by_heads", "WrongSplitMultiHeadAttention", "imitate",
+    "first_output_moves", "wrong_split_still_trains", "offset_profile", "dominant_offsets", "sentence_ids",
+    "offset_batch", "OffsetReader", "train_offset_heads", "OFFSET_TASK_WORDS", "SENTENCE",
 ]
 
 
@@ -60,25 +60,39 @@ class WrongSplitMultiHeadAttention(MultiHeadAttention):
         return x.reshape(B, T, self.d_model)                   # the matching wrong inverse
 
 
-def _first_output_moves_with_last_token(mha: MultiHeadAttention, x: torch.Tensor) -> float:
-    """How much the first position's output moves when only the last token changes (no mask)."""
-    y = x.clone()
-    y[:, -1] += 1.0                                             # change the last token only
-    with torch.no_grad():
-        return (mha(x, x, x)[:, 0] - mha(y, y, y)[:, 0]).abs().max().item()
+def imitate(student: nn.Module, teacher: nn.Module, steps: int, batch_size: int, T: int, lr: float,
+            seed: int) -> list[float]:
+    """Train `student` to give the `teacher`'s outputs on random inputs; return the loss of every step."""
+    optimizer = torch.optim.Adam(student.parameters(), lr=lr)
+    data = torch.Generator().manual_seed(seed)                  # the same seed: the same batches
+    losses = []
+    for _ in range(steps):
+        x = torch.randn(batch_size, T, teacher.d_model, generator=data)   # (B, T, d_model) random inputs
+        with torch.no_grad():
+            target = teacher(x, x, x)                                      # (B, T, d_model): what to imitate
+        loss = nn.functional.mse_loss(student(x, x, x), target)           # mean squared error
+        optimizer.zero_grad()
+        loss.backward()                                                    # gradients of the loss
+        optimizer.step()                                                   # every weight a small step downhill
+        losses.append(loss.item())
+    return losses
 
+
+def first_output_moves(mha: MultiHeadAttention, x: torch.Tensor) -> float:
+    """How far the first position's output moves when only the last token's vector changes (no mask)."""
+    changed = x.clone()
+    changed[:, -1] += 1.0                                      # (B, T, d_model): only the last token differs
+    with torch.no_grad():
+        return (mha(x, x, x)[:, 0] - mha(changed, changed, changed)[:, 0]).abs().max().item()
 
 
 def wrong_split_still_trains(steps: int = 100, d_model: int = 16, num_heads: int = 4, T: int = 6,
                              batch_size: int = 16, lr: float = 1e-2, seed: int = 0) -> dict:
     """Pitfall: `view(B, h, T, d_k)` without a transpose still trains, so a falling loss proves nothing.
 
-    A fixed random `MultiHeadAttention` is the teacher. Two students start from the same weights, one
-    correct, one with the wrong split, and learn to imitate the teacher (mean squared error) on fresh
-    random inputs. Returns both loss curves (one value per step), how far apart the two students'
-    outputs are when they hold the *same* weights, and how much the first position's output moves when
-    only the last token changes: with the wrong split, head 0 holds only the first tokens, so the first
-    output never sees the last token at all.
+    Two students with the same starting weights, one right and one with the wrong split, imitate a fixed
+    random teacher on the same batches. Also: how far apart the two are with the same weights, and whether
+    the first output sees the last token at all.
     """
     with torch.random.fork_rng(), torch_threads(1):
         torch.manual_seed(seed)
@@ -86,43 +100,29 @@ def wrong_split_still_trains(steps: int = 100, d_model: int = 16, num_heads: int
         right = MultiHeadAttention(d_model, num_heads)
         wrong = WrongSplitMultiHeadAttention(d_model, num_heads)
         wrong.load_state_dict(right.state_dict())              # identical weights: only the split differs
-        g = torch.Generator().manual_seed(seed + 1)
-        probe = torch.randn(2, T, d_model, generator=g)
+        probe = torch.randn(2, T, d_model, generator=torch.Generator().manual_seed(seed + 1))
         with torch.no_grad():
             same_weights_difference = (right(probe, probe, probe) - wrong(probe, probe, probe)).abs().max().item()
-        curves = {}
-        for name, student in (("right", right), ("wrong", wrong)):
-            opt = torch.optim.Adam(student.parameters(), lr=lr)
-            data = torch.Generator().manual_seed(seed + 2)     # both students see the same batches
-            losses = []
-            for _ in range(steps):
-                x = torch.randn(batch_size, T, d_model, generator=data)
-                with torch.no_grad():
-                    target = teacher(x, x, x)
-                loss = torch.nn.functional.mse_loss(student(x, x, x), target)
-                opt.zero_grad()
-                loss.backward()
-                opt.step()
-                losses.append(loss.item())
-            curves[name] = losses
-    return {"right_losses": curves["right"], "wrong_losses": curves["wrong"],
+        right_losses = imitate(right, teacher, steps, batch_size, T, lr, seed=seed + 2)
+        wrong_losses = imitate(wrong, teacher, steps, batch_size, T, lr, seed=seed + 2)
+    return {"right_losses": right_losses, "wrong_losses": wrong_losses,
             "same_weights_difference": same_weights_difference,
-            "right_first_sees_last": _first_output_moves_with_last_token(right, probe),
-            "wrong_first_sees_last": _first_output_moves_with_last_token(wrong, probe)}
+            "right_first_sees_last": first_output_moves(right, probe),
+            "wrong_first_sees_last": first_output_moves(wrong, probe)}
 
 
 def offset_profile(weights: torch.Tensor) -> torch.Tensor:
-    """Where a head's attention goes, by offset key - query = -(T-1) .. T-1.
+    """The share of each head's attention that lands o positions away, o = key - query = -(T-1) .. T-1.
 
-    `weights` is `(h, T, T)` (or `(T, T)`), rows summing to 1; returns `(h, 2T - 1)`, entry `[i, o + T - 1]`
-    being the share of head i's attention (summed over all T queries, divided by T) that lands on the key
-    `o` positions away. Each head's profile sums to 1.
+    `weights (h, T, T)` (or `(T, T)`) -> `(h, 2T - 1)`: entry `[i, o + T - 1]` is head i's weight on the key o
+    positions from its query, averaged over the T queries. Each head's row sums to 1.
     """
     w = torch.as_tensor(weights).detach().double()
-    if w.dim() == 2:
-        w = w.unsqueeze(0)
+    w = w.unsqueeze(0) if w.dim() == 2 else w                                # (h, T, T)
     T = w.size(-1)
-    return torch.stack([torch.diagonal(w, offset=o, dim1=-2, dim2=-1).sum(-1) / T for o in range(-(T - 1), T)], dim=-1)
+    shares = [torch.diagonal(w, offset=o, dim1=-2, dim2=-1).sum(-1) / T      # (h,): the cells key = query + o
+              for o in range(-(T - 1), T)]
+    return torch.stack(shares, dim=-1)                                        # (h, 2T - 1)
 
 
 def dominant_offsets(weights: torch.Tensor) -> list[tuple[int, float]]:
@@ -135,59 +135,74 @@ def dominant_offsets(weights: torch.Tensor) -> list[tuple[int, float]]:
 
 # The words of the lesson's sentence 他们 今天 在 图书馆 学习 中文 and six more from the corpus.
 OFFSET_TASK_WORDS = ("他们", "今天", "在", "图书馆", "学习", "中文", "我", "是", "学生", "喝", "茶", "每天")
+SENTENCE = ("他们", "今天", "在", "图书馆", "学习", "中文")
 
 
-def train_offset_heads(sentence: Sequence[str] = ("他们", "今天", "在", "图书馆", "学习", "中文"),
-                       offsets: Sequence[int] = (-2, -1, 1, 2), num_heads: int = 4, d_model: int = 64,
-                       steps: int = 400, batch_size: int = 64, lr: float = 1e-2, seed: int = 0) -> dict:
-    """Claim C6 (heads specialise), on a toy task: one multi-head attention layer learns to report, at
-    every position t, the words at t + o for each o in `offsets` (t-2, t-1, t+1, t+2 by default).
-
-    Inputs are random sequences of `OFFSET_TASK_WORDS` as long as `sentence`: a learned embedding plus the
-    sinusoidal positional encoding, then `MultiHeadAttention`, then one linear read-out per offset. No head
-    is told which offset is its job. Returns the attention weights `(h, T, T)` of every head on `sentence`
-    before and after training, each head's dominant offset after training, the loss at the start and the
-    end, and the accuracy on fresh sequences.
-    """
-    words = list(OFFSET_TASK_WORDS)
-    unknown = [w for w in sentence if w not in words]
+def sentence_ids(sentence: Sequence[str]) -> torch.Tensor:
+    """The ids `(1, T)` of a sentence made of `OFFSET_TASK_WORDS`."""
+    unknown = [w for w in sentence if w not in OFFSET_TASK_WORDS]
     if unknown:
         raise ValueError(f"expected the sentence's words among OFFSET_TASK_WORDS, got unknown words {unknown}")
-    V, T, n = len(words), len(sentence), len(offsets)
+    return torch.tensor([[OFFSET_TASK_WORDS.index(w) for w in sentence]])
+
+
+def offset_batch(batch_size: int, T: int, offsets: Sequence[int], generator: torch.Generator):
+    """Random sequences of the task's words, ids `(B, T)`, and their answers `(B, T, n)`: at position t, the
+    id of the word at t + o for each offset o, or -100 (no answer) where t + o falls off the sequence."""
+    ids = torch.randint(len(OFFSET_TASK_WORDS), (batch_size, T), generator=generator)   # (B, T)
+    where = torch.arange(T)[:, None] + torch.as_tensor(list(offsets))[None]             # (T, n): answer's position
+    inside = (where >= 0) & (where < T)                                                 # t - 2 < 0 for t = 0, 1
+    answers = ids[:, where.clamp(0, T - 1)]                                             # (B, T, n)
+    return ids, answers.masked_fill(~inside, -100)
+
+
+class OffsetReader(nn.Module):
+    """The toy task's model: word embedding + positional encoding, one multi-head attention layer, and a
+    linear read-out that names, from position t's output, the word at t + o for each of n offsets."""
+
+    def __init__(self, T: int, num_offsets: int, d_model: int = 64, num_heads: int = 4):
+        super().__init__()
+        V = len(OFFSET_TASK_WORDS)
+        self.embed = nn.Embedding(V, d_model)
+        self.mha = MultiHeadAttention(d_model, num_heads)
+        self.read_out = nn.Linear(d_model, num_offsets * V)
+        self.register_buffer("pe", sinusoidal_encoding(T, d_model))
+
+    def forward(self, ids: torch.Tensor):
+        """Ids `(B, T)` -> logits `(B, T, n, V)` (a score per word, per offset) and every head's weights `(B, h, T, T)`."""
+        x = self.embed(ids) + self.pe                               # (B, T, d_model)
+        y, weights = self.mha(x, x, x, need_weights=True)          # (B, T, d_model), (B, h, T, T)
+        logits = self.read_out(y)                                   # (B, T, n * V)
+        return logits.view(*ids.shape, -1, len(OFFSET_TASK_WORDS)), weights
+
+
+def train_offset_heads(sentence: Sequence[str] = SENTENCE, offsets: Sequence[int] = (-2, -1, 1, 2),
+                       num_heads: int = 4, d_model: int = 64, steps: int = 400, batch_size: int = 64,
+                       lr: float = 1e-2, seed: int = 0) -> dict:
+    """Claim C6: train `OffsetReader` on the offset task; its heads' weights on `sentence` before and after."""
+    ids = sentence_ids(sentence)                                            # (1, T)
+    T, V = ids.size(1), len(OFFSET_TASK_WORDS)
     with torch.random.fork_rng(), torch_threads(1):
         torch.manual_seed(seed)
-        embed, mha, read_out = nn.Embedding(V, d_model), MultiHeadAttention(d_model, num_heads), nn.Linear(d_model, n * V)
-        pe = sinusoidal_encoding(T, d_model)
-        source = torch.arange(T)[:, None] + torch.as_tensor(list(offsets))[None]   # (T, n): the position each answer is at
-        has_answer = (source >= 0) & (source < T)                                   # t-2 does not exist for t = 0
-
-        def forward(ids):                                                           # (B, T) -> (B, T, n, V)
-            x = embed(ids) + pe                                                     # (B, T, d_model)
-            return read_out(mha(x, x, x)).view(ids.size(0), T, n, V)
-
-        def sentence_weights():                                                     # (h, T, T) for the sentence
-            x = embed(torch.tensor([[words.index(w) for w in sentence]])) + pe      # (1, T, d_model)
-            return mha(x, x, x, need_weights=True)[1][0].detach()
-
+        model = OffsetReader(T, len(offsets), d_model, num_heads)
         with torch.no_grad():
-            untrained = sentence_weights()
-        params = [*embed.parameters(), *mha.parameters(), *read_out.parameters()]
-        opt = torch.optim.Adam(params, lr=lr)
-        g = torch.Generator().manual_seed(seed + 1)
+            untrained = model(ids)[1][0]                                    # (h, T, T), before any training
+        optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+        data = torch.Generator().manual_seed(seed + 1)
         losses = []
         for _ in range(steps):
-            ids = torch.randint(V, (batch_size, T), generator=g)
-            target = ids[:, source.clamp(0, T - 1)].masked_fill(~has_answer, -100)  # (B, T, n); -100 = no answer
-            loss = nn.functional.cross_entropy(forward(ids).reshape(-1, V), target.reshape(-1), ignore_index=-100)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
+            batch, answers = offset_batch(batch_size, T, offsets, data)    # (B, T), (B, T, n)
+            logits, _ = model(batch)                                        # (B, T, n, V)
+            loss = nn.functional.cross_entropy(logits.reshape(-1, V), answers.reshape(-1), ignore_index=-100)
+            optimizer.zero_grad()
+            loss.backward()                                                 # gradients of the loss
+            optimizer.step()                                                # every weight a small step downhill
             losses.append(loss.item())
         with torch.no_grad():
-            ids = torch.randint(V, (512, T), generator=g)
-            target = ids[:, source.clamp(0, T - 1)]
-            correct = (forward(ids).argmax(-1) == target)[:, has_answer]
-            trained = sentence_weights()
+            batch, answers = offset_batch(512, T, offsets, data)           # 512 fresh sequences
+            right = model(batch)[0].argmax(-1) == answers                   # (512, T, n): the best-scored word
+            accuracy = right[answers != -100].float().mean().item()
+            trained = model(ids)[1][0]                                      # (h, T, T), after training
     return {"tokens": list(sentence), "offsets": list(offsets), "untrained_weights": untrained,
-            "trained_weights": trained, "head_offsets": dominant_offsets(trained),
-            "first_loss": losses[0], "final_loss": losses[-1], "accuracy": correct.float().mean().item()}
+            "trained_weights": trained, "head_offsets": dominant_offsets(trained), "losses": losses,
+            "first_loss": losses[0], "final_loss": losses[-1], "accuracy": accuracy}

@@ -19,9 +19,10 @@ from ...positional import PositionalEncoding
 from ...runtime import count_parameters, eval_mode, torch_threads
 
 __all__ = [
-    "critical_path_length", "depth_and_work", "time_attention_vs_gru", "gradient_reach", "recall_batch",
-    "recall_tokens", "RecallEmbedding", "RecallAttention", "RecallGRU", "count_parameters",
-    "matched_gru_hidden_size", "recall_accuracy", "long_range_recall", "RECALL_KEYS", "RECALL_VALUES",
+    "critical_path_length", "attention_and_gru_layers", "depth_and_work", "time_attention_vs_gru",
+    "gradient_reach", "recall_batch", "recall_tokens", "RecallEmbedding", "RecallAttention", "RecallGRU",
+    "count_parameters", "matched_gru_hidden_size", "recall_accuracy", "train_recall", "long_range_recall",
+    "RECALL_KEYS", "RECALL_VALUES",
 ]
 
 
@@ -49,7 +50,8 @@ def critical_path_length(output: torch.Tensor) -> int:
 
 
 
-def _attention_and_gru(d_model: int, num_heads: int, seed: int):
+def attention_and_gru_layers(d_model: int, num_heads: int, seed: int):
+    """One self-attention layer (`MultiHeadAttention`) and one `nn.GRU` layer, both `d_model` wide, seeded."""
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         return MultiHeadAttention(d_model, num_heads), nn.GRU(d_model, d_model, batch_first=True)
@@ -64,7 +66,7 @@ def depth_and_work(lengths: Sequence[int] = (16, 64, 256, 1024), d_model: int = 
     Attention: a depth that does not grow with T, and about 8 T d^2 + 4 T^2 d flops. GRU: a depth that grows
     by a fixed number of operations per time step, and about 12 T d^2 flops.
     """
-    attention, gru = _attention_and_gru(d_model, num_heads, seed)
+    attention, gru = attention_and_gru_layers(d_model, num_heads, seed)
     rows = []
     for T in lengths:
         T = check_positive_int("length", T)
@@ -86,7 +88,7 @@ def time_attention_vs_gru(lengths: Sequence[int] = (16, 64, 256, 1024), d_model:
     one GRU layer on a `(batch_size, T, d_model)` input, per length T. Runs with `threads` CPU threads
     (None: PyTorch's setting). Timings vary from run to run and machine to machine; nothing asserts them.
     """
-    attention, gru = _attention_and_gru(d_model, num_heads, seed)
+    attention, gru = attention_and_gru_layers(d_model, num_heads, seed)
     repeats = check_positive_int("repeats", repeats)
 
     def best_ms(fn) -> float:
@@ -109,24 +111,21 @@ def time_attention_vs_gru(lengths: Sequence[int] = (16, 64, 256, 1024), d_model:
 
 def gradient_reach(length: int = 128, distances: Sequence[int] = (1, 2, 4, 8, 16, 32, 64, 127), d_model: int = 32,
                    num_heads: int = 4, batch_size: int = 16, seed: int = 0) -> dict:
-    """How strongly the last position's output feels an input d positions back, at initialisation.
-
-    The mean norm of d output[T-1] / d x[T-1-d] over a batch of random inputs, for one self-attention layer
-    and one GRU layer. This is the signal that training needs to learn a dependency over distance d.
-    In attention every position is one step from every other; in a GRU the signal passes through d steps,
-    each multiplying it by a Jacobian, and fades.
-    """
+    """How strongly the last position's output feels the input d positions back, at initialisation: the norm
+    of d output[T-1] / d x[T-1-d], averaged over a batch of random inputs, for attention and for a GRU."""
     length = check_positive_int("length", length)
     for d in distances:
         if not 1 <= d < length:
             raise ValueError(f"expected distances in 1..{length - 1} for length={length}, got {d}")
-    attention, gru = _attention_and_gru(d_model, num_heads, seed)
+    attention, gru = attention_and_gru_layers(d_model, num_heads, seed)
     x = torch.randn(batch_size, length, d_model, generator=torch.Generator().manual_seed(seed), requires_grad=True)
-    (grad_attention,) = torch.autograd.grad(attention(x, x, x)[:, -1].sum(), x)   # (B, T, d)
-    (grad_gru,) = torch.autograd.grad(gru(x)[0][:, -1].sum(), x)                  # (B, T, d)
-    at = [length - 1 - d for d in distances]
+    last_attention = attention(x, x, x)[:, -1]                          # (B, d): the last position's output
+    last_gru = gru(x)[0][:, -1]                                         # (B, d)
+    (grad_attention,) = torch.autograd.grad(last_attention.sum(), x)    # (B, T, d): d output / d every input
+    (grad_gru,) = torch.autograd.grad(last_gru.sum(), x)                # (B, T, d)
+    at = [length - 1 - d for d in distances]                            # the positions d steps back
     return {"distances": [int(d) for d in distances],
-            "attention": grad_attention.norm(dim=-1).mean(0)[at].tolist(),
+            "attention": grad_attention.norm(dim=-1).mean(0)[at].tolist(),   # (B, T) norms -> mean over B
             "gru": grad_gru.norm(dim=-1).mean(0)[at].tolist()}
 
 
@@ -225,22 +224,37 @@ def matched_gru_hidden_size(target_params: int, d_model: int = 32) -> int:
 
 
 def recall_accuracy(model: nn.Module, distance: int, num_examples: int = 500, seed: int = 1234) -> float:
-    """Accuracy on `num_examples` fresh sequences of `distance` pairs, asked about the first pair."""
+    """The share of `num_examples` fresh sequences of `distance` pairs, asked about the first pair, that
+    `model` answers right: the answer lies exactly `distance` positions before the question."""
     generator = torch.Generator().manual_seed(seed + distance)
-    tokens, answers, _ = recall_batch(num_examples, distance, generator, asked="first")
-    with eval_mode(model):
-        return (model(tokens).argmax(-1) == answers).float().mean().item()
+    tokens, answers, _ = recall_batch(num_examples, distance, generator, asked="first")   # (N, d + 1), (N,)
+    with eval_mode(model):                                                  # no dropout, no gradients
+        guesses = model(tokens).argmax(-1)                                  # (N,): the best-scored digit
+    return (guesses == answers).float().mean().item()
+
+
+def train_recall(model: nn.Module, steps: int = 300, batch_size: int = 32, max_pairs: int = 16, lr: float = 1e-2,
+                 seed: int = 1) -> float:
+    """Train a recall model with Adam on `steps` batches of 1 to `max_pairs` pairs; return the last loss.
+    The batches come from `seed` alone, so two models trained with the same seed see the same data."""
+    data = torch.Generator().manual_seed(seed)
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    for _ in range(steps):
+        num_pairs = int(torch.randint(1, max_pairs + 1, (1,), generator=data))   # this batch's length
+        tokens, answers, _ = recall_batch(batch_size, num_pairs, data)          # (B, N + 1), (B,)
+        logits = model(tokens)                                                  # (B, 10): a score per digit
+        loss = nn.functional.cross_entropy(logits, answers)
+        optimizer.zero_grad()
+        loss.backward()                                                         # gradients of the loss
+        optimizer.step()                                                        # every weight a small step downhill
+    return loss.item()
 
 
 def long_range_recall(seed: int = 0, max_pairs: int = 16, steps: int = 300, batch_size: int = 32, lr: float = 1e-2,
                       d_model: int = 32, num_heads: int = 2, d_ff: int = 64, num_examples: int = 500,
                       threads: int | None = 1) -> dict:
-    """Claim C11: a small attention model against a GRU with the same number of parameters, trained the same way.
-
-    Both see the same batches: sequences of 1 to `max_pairs` key-value pairs and a question about a random
-    one (`recall_batch`), `steps` Adam steps at learning rate `lr`. Then, for every distance d, the accuracy
-    on sequences whose answer lies d positions back (d pairs, asked about the first). Runs on `threads` CPU
-    threads (1: the same numbers on every machine of a kind, and no fight for cores); seeded, a few seconds.
+    """Claim C11: the attention model and a GRU with as many parameters, trained on the same batches, then
+    tested at every distance 1 .. `max_pairs`. Runs on `threads` CPU threads; seeded, a few seconds.
 
     Returns the distances, both accuracy lists, parameter counts, training seconds, final losses and the
     two trained models (under "models").
@@ -249,22 +263,14 @@ def long_range_recall(seed: int = 0, max_pairs: int = 16, steps: int = 300, batc
     with torch_threads(threads), torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         attention = RecallAttention(d_model, num_heads, d_ff, max_len=max_pairs + 1)
-        hidden = matched_gru_hidden_size(count_parameters(attention), d_model)
+        hidden = matched_gru_hidden_size(count_parameters(attention), d_model)      # the same budget
         torch.manual_seed(seed)
         gru = RecallGRU(d_model, hidden)
         seconds, losses = {}, {}
         for name, model in (("attention", attention), ("gru", gru)):
-            data = torch.Generator().manual_seed(seed + 1)             # the same batches for both models
-            optimizer = torch.optim.Adam(model.parameters(), lr=lr)
             start = time.perf_counter()
-            for _ in range(steps):
-                num_pairs = int(torch.randint(1, max_pairs + 1, (1,), generator=data))
-                tokens, answers, _ = recall_batch(batch_size, num_pairs, data)
-                loss = nn.functional.cross_entropy(model(tokens), answers)
-                optimizer.zero_grad()
-                loss.backward()
-                optimizer.step()
-            seconds[name], losses[name] = time.perf_counter() - start, loss.item()
+            losses[name] = train_recall(model, steps, batch_size, max_pairs, lr, seed=seed + 1)   # same batches
+            seconds[name] = time.perf_counter() - start
         distances = list(range(1, max_pairs + 1))
         return {"distances": distances,
                 "attention": [recall_accuracy(attention, d, num_examples) for d in distances],
