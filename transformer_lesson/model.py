@@ -16,7 +16,7 @@ from torch import nn
 from ._validate import check_module_dtype, check_positive_int, check_tensor, check_token_id, shape_str
 from .attention import causal_mask, padding_mask
 from .feedforward import ACTIVATIONS, PositionwiseFeedForward
-from .multihead import MultiHeadAttention
+from .multihead import KVCache, MultiHeadAttention
 from .positional import PositionalEncoding
 from .residual import LayerNorm, ResidualConnection
 
@@ -60,17 +60,19 @@ class EncoderLayer(nn.Module):
     """Self-attention then a feed-forward network, each wrapped in a residual connection and LayerNorm."""
 
     def __init__(self, d_model: int, num_heads: int, d_ff: int, dropout: float = 0.0,
-                 norm_first: bool = False, activation: str = "relu"):
+                 norm_first: bool = False, activation: str = "relu", rotary: bool = False):
         super().__init__()
         self.d_model = check_positive_int("d_model", d_model)
-        self.self_attn = MultiHeadAttention(d_model, num_heads, dropout)
+        self.self_attn = MultiHeadAttention(d_model, num_heads, dropout, rotary=rotary)  # rotary: RoPE (lesson 09)
         self.feed_forward = PositionwiseFeedForward(d_model, d_ff, dropout, activation)
         self.residual_attn = ResidualConnection(d_model, dropout, norm_first)
         self.residual_ffn = ResidualConnection(d_model, dropout, norm_first)
 
-    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None,
+                cache: KVCache | None = None) -> torch.Tensor:
+        """`cache`: the layer's KVCache when generating one step at a time (lesson 09's decoder-only model)."""
         _check_width("x", x, self.d_model, "(B, T, d_model)", self)
-        x = self.residual_attn(x, lambda h: self.self_attn(h, h, h, mask))  # every token looks at every token
+        x = self.residual_attn(x, lambda h: self.self_attn(h, h, h, mask, cache=cache))  # each token looks at the others
         return self.residual_ffn(x, self.feed_forward)                      # then each is transformed alone
 
     @classmethod
