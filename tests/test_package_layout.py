@@ -2,7 +2,7 @@
 
 - the principle modules (attention, positional, ...) import nothing from lessons, checkers or the capstone;
 - lesson NN's code imports only from lessons <= NN, and never the capstone unless it is a capstone lesson
-  (07, which trains the translator);
+  (07, which trains the translator, and 09, which compares it with a decoder-only model);
 - no module imports a private name (`_x`) from another module, except the checkers' common core;
 - no support module grows past ~400 lines.
 """
@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 PKG = Path(__file__).resolve().parents[1] / "transformer_lesson"
-PRINCIPLES = ["attention", "positional", "multihead", "residual", "feedforward", "model", "decoding"]
-CAPSTONE_LESSONS = {7}
+PRINCIPLES = ["attention", "positional", "multihead", "residual", "feedforward", "model", "decoding", "decoder_only"]
+CAPSTONE_LESSONS = {7, 9}
 
 
 def _module_name(path: Path) -> str:
