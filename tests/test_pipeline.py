@@ -44,7 +44,7 @@ def test_positional_step_adds_the_encoding_to_the_scaled_embeddings(translator):
 
 def test_table_lists_the_six_steps_and_the_translation(translator):
     table = trace_translation(translator, "I am a student").table()
-    for name in ("词嵌入", "位置编码", "编码器", "解码器", "输出分布", "生成"):
+    for name in ("词元嵌入", "位置编码", "编码器", "解码器", "输出分布", "生成"):
         assert name in table
     assert table.strip().endswith(translator.translate("I am a student"))
 

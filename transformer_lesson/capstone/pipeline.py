@@ -1,6 +1,6 @@
 """The whole pipeline on one page: the six steps from an English sentence to Chinese text.
 
-    1. token embeddings (词嵌入)         words -> ids -> vectors, scaled by sqrt(d_model)
+    1. token embeddings (词元嵌入)         words -> ids -> vectors, scaled by sqrt(d_model)
     2. positional encoding (位置编码)    + the sinusoidal code of each position
     3. encoder (编码器)                  self-attention + feed-forward, N times -> memory
     4. decoder (解码器)                  masked self-attention + cross-attention to the memory + feed-forward
@@ -49,7 +49,7 @@ class PipelineTrace:
         emitted = self.target_tokens + ["<eos>"]
         picks = " ".join(f"{t}({p:.2f})" for t, p in zip(emitted, self.chosen_probabilities))
         rows = [
-            ("1 token embeddings", "词嵌入", shape_str(self.embedded.shape),
+            ("1 token embeddings", "词元嵌入", shape_str(self.embedded.shape),
              f"{len(self.words)} words -> ids {self.ids[0].tolist()}"),
             ("2 positional encoding", "位置编码", shape_str(self.with_positions.shape),
              "embedding * sqrt(d_model) + PE"),
