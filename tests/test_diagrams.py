@@ -34,6 +34,7 @@ DIAGRAMS = [
     ("lesson06_encoder_decoder", "decoder_attention"),
     ("lesson07_training_and_generation", "beam_tree"),
     ("lesson08_why_attention", "paths"),
+    ("lesson09_from_translator_to_chatgpt", "three_families"),
 ]
 NAMES = [name for _, name in DIAGRAMS]
 
@@ -105,7 +106,7 @@ def rendered():
 
 def test_every_lesson_opens_with_a_diagram_module():
     folders = sorted(p.name for p in LESSONS.glob("lesson0*"))
-    assert [f[:8] for f in folders] == [f"lesson0{i}" for i in range(1, 9)]
+    assert [f[:8] for f in folders] == [f"lesson0{i}" for i in range(1, 10)]
     assert sorted({lesson for lesson, _ in DIAGRAMS}) == folders
 
 
