@@ -803,6 +803,199 @@ def beam_with(mistake):
 # The catalogue: every wrong implementation is caught with its hint.
 # ---------------------------------------------------------------------------------------------------
 
+# ---------------------------------------------------------------------------------------------------
+# Lesson 09: one decoding step with a KV cache, top-k / top-p filtering, RoPE
+# ---------------------------------------------------------------------------------------------------
+
+def position_code(position, d_model):
+    """The sinusoidal code of one position, by the formula (what a learner's own helper computes)."""
+    angle = position / 10000 ** (torch.arange(0, d_model, 2) / d_model)
+    return torch.stack([angle.sin(), angle.cos()], dim=-1).flatten()[:d_model]
+
+
+def kv_step_like_a_learner(x_new, cache, W_q, W_k, W_v, *, mistake=None):
+    T_past = cache["k"].size(1)
+    position = {"plus_one": T_past + 1, "minus_one": T_past - 1, "zero": 0}.get(mistake, T_past)
+    x = x_new if mistake == "no_position" else x_new + position_code(position, x_new.size(-1))
+    q, k, v = x @ W_q, x @ W_k, x @ W_v
+    stored_k, stored_v = {"cache_queries": (q, v), "swap": (v, k)}.get(mistake, (k, v))
+    axis = {"feature_axis": -1, "batch_axis": 0}.get(mistake, 1)
+    if mistake == "replace":
+        new = {"k": stored_k, "v": stored_v}                          # forgets the past
+    else:
+        new = {"k": torch.cat([cache["k"], stored_k], dim=axis), "v": torch.cat([cache["v"], stored_v], dim=axis)}
+    K, V = {"before_append": (cache["k"], cache["v"]), "newest": (k, v)}.get(mistake, (new["k"], new["v"]))
+    scores = q @ K.transpose(-2, -1)
+    if mistake != "no_scale":
+        scores = scores / math.sqrt(k.size(-1))
+    if mistake == "first_row":
+        n = K.size(1)
+        scores = scores.masked_fill(~torch.ones(n, n, dtype=torch.bool).tril()[:1], float("-inf"))
+    weights = torch.softmax(scores, dim=1 if mistake == "softmax_dim1" else -1)
+    return weights @ V, new
+
+
+def kv_step_recomputing(x_new, cache, W_q, W_k, W_v):
+    """Keeps the inputs and projects every earlier position again at each step: right outputs, no saving."""
+    T_past = cache["k"].size(1)
+    x = x_new + position_code(T_past, x_new.size(-1))
+    xs = torch.cat([cache["k"], x], dim=1) if T_past else x          # (B, T, d_model): the inputs, not the keys
+    q = x @ W_q
+    K, V = xs @ W_k, xs @ W_v                                        # recomputed for every position
+    weights = torch.softmax(q @ K.transpose(1, 2) / math.sqrt(K.size(-1)), dim=-1)
+    return weights @ V, {"k": xs, "v": xs}
+
+
+def kv_step(mistake):
+    return lambda *args: kv_step_like_a_learner(*args, mistake=mistake)
+
+
+def kv_step_sdpa(x_new, cache, W_q, W_k, W_v):
+    position = cache["k"].shape[1]
+    x = x_new + tl.sinusoidal_encoding(position + 1, x_new.shape[-1])[position]
+    cache = dict(cache)
+    for name, W in (("k", W_k), ("v", W_v)):
+        cache[name] = torch.cat((cache[name], x @ W), dim=1)
+    return F.scaled_dot_product_attention(x @ W_q, cache["k"], cache["v"]), cache
+
+
+def kv_step_einsum_float64(x_new, cache, W_q, W_k, W_v):
+    d = x_new.size(-1)
+    table = tl.sinusoidal_encoding(64, d).double()
+    x = x_new.double() + table[cache["k"].size(1)]
+    k, v = (x @ W_k.double()).float(), (x @ W_v.double()).float()
+    cache = {"k": torch.cat([cache["k"], k], 1), "v": torch.cat([cache["v"], v], 1)}
+    scores = torch.einsum("bqd,bkd->bqk", (x @ W_q.double()).float(), cache["k"]) * k.size(-1) ** -0.5
+    return torch.einsum("bqk,bkd->bqd", scores.softmax(-1), cache["v"]), cache
+
+
+def top_k_like_a_learner(logits, k, *, mistake=None):
+    if mistake == "values_only":
+        return logits.topk(k, dim=-1).values
+    if mistake == "smallest":
+        kth = logits.topk(k, dim=-1, largest=False).values[..., -1:]
+        return logits.masked_fill(logits > kth, float("-inf"))
+    if mistake == "dim0":
+        kth = logits.topk(min(k, logits.size(0)), dim=0).values[-1:]
+        return logits.masked_fill(logits < kth, float("-inf"))
+    if mistake == "sorted":
+        ranked = logits.sort(dim=-1, descending=True).values
+        ranked[..., k:] = float("-inf")
+        return ranked
+    n = {"k_plus_one": k + 1}.get(mistake, k)
+    kth = logits.topk(min(n, logits.size(-1)), dim=-1).values[..., -1:]
+    remove = logits <= kth if mistake == "strict" else logits < kth     # strict: keeps only those above the k-th
+    if mistake == "zero":
+        return logits.masked_fill(remove, 0.0)
+    if mistake == "probs":
+        return torch.softmax(logits.masked_fill(remove, float("-inf")), dim=-1)
+    if mistake == "probs_zeroed":
+        return torch.softmax(logits, dim=-1).masked_fill(remove, 0.0)
+    if mistake == "in_place":
+        return logits.masked_fill_(remove, float("-inf"))
+    return logits.masked_fill(remove, float("-inf"))
+
+
+def top_k(mistake):
+    return lambda logits, k: top_k_like_a_learner(logits, k, mistake=mistake)
+
+
+def top_k_scatter_minus_1e9(logits, k):
+    values, indices = torch.topk(logits, k)
+    return torch.full_like(logits, -1e9).scatter(-1, indices, values)
+
+
+def top_k_where_finfo_min(logits, k):
+    threshold = torch.sort(logits, dim=-1, descending=True).values[..., k - 1:k]
+    return torch.where(logits >= threshold, logits, torch.finfo(logits.dtype).min)
+
+
+def top_p_like_a_learner(logits, p, *, mistake=None):
+    if mistake == "on_logits":
+        weights = logits
+    else:
+        weights = torch.softmax(logits, dim=-1)
+    if mistake == "unsorted":
+        ranked, order = weights, None
+    else:
+        ranked, order = weights.sort(dim=-1, descending=mistake != "ascending")
+    total = ranked.cumsum(dim=-1)
+    keep = total < p if mistake == "too_few" else total - ranked < p
+    if mistake == "too_many":
+        keep[..., 1:] = keep[..., 1:] | keep[..., :-1]
+    if order is not None and mistake != "no_scatter":
+        keep = keep.scatter(-1, order, keep)
+    if mistake == "zero":
+        return logits.masked_fill(~keep, 0.0)
+    if mistake == "probs":
+        return torch.softmax(logits.masked_fill(~keep, float("-inf")), dim=-1)
+    return logits.masked_fill(~keep, float("-inf"))
+
+
+def top_p(mistake):
+    return lambda logits, p: top_p_like_a_learner(logits, p, mistake=mistake)
+
+
+def top_p_hugging_face_style(logits, p):
+    """Sorted from the least likely up: remove the tokens whose running sum stays at or below 1 - p."""
+    ranked, order = logits.sort(dim=-1)
+    remove = ranked.softmax(dim=-1).cumsum(dim=-1) <= 1 - p
+    remove[..., -1:] = False                                          # the likeliest token always stays
+    return logits.masked_fill(remove.scatter(-1, order, remove), float("-inf"))
+
+
+def top_p_shift_right(logits, p):
+    probs, order = torch.sort(torch.softmax(logits, -1), descending=True)
+    remove = torch.cumsum(probs, -1) > p
+    remove[..., 1:] = remove[..., :-1].clone()                        # keep the token that crosses p
+    remove[..., 0] = False
+    mask = torch.zeros_like(remove).scatter(-1, order, remove)
+    return logits.masked_fill(mask, float("-inf"))
+
+
+def rope_like_a_learner(q, k, v, positions, *, mistake=None):
+    def rotate(x, pos):
+        d = x.size(-1)
+        i = torch.arange(0, d, 2, dtype=torch.float32)                   # 2i
+        inv = {"same_angle": torch.ones(d // 2), "i_over_d": 10000 ** (-(i / 2) / d),
+               "four_i": 10000 ** (-2 * i / d)}.get(mistake, 10000 ** (-i / d))
+        angle = pos.float()[:, None] * inv                                 # (T, d/2)
+        cos, sin = angle.cos(), angle.sin()
+        if mistake == "sign":
+            sin = -sin
+        if mistake == "swap":
+            cos, sin = sin, cos
+        if mistake == "half":
+            a, b = x[..., : d // 2], x[..., d // 2:]
+            return torch.cat([a * cos - b * sin, a * sin + b * cos], dim=-1)
+        a, b = x[..., 0::2], x[..., 1::2]
+        first, second = a * cos - b * sin, a * sin + b * cos
+        if mistake == "concat":
+            return torch.cat([first, second], dim=-1)
+        return torch.stack([first, second], dim=-1).flatten(-2)
+    pos = {"arange": torch.arange(q.size(-2)), "plus_one": positions + 1}.get(mistake, positions)
+    q_out = rotate(q, pos)
+    k_out = k if mistake == "only_q" else rotate(k, pos)
+    v_out = rotate(v, pos) if mistake == "values" else v
+    return q_out, k_out, v_out
+
+
+def rope(mistake):
+    return lambda q, k, v, positions: rope_like_a_learner(q, k, v, positions, mistake=mistake)
+
+
+def rope_complex(q, k, v, positions):
+    """The original LLaMA way: each (2i, 2i+1) pair as a complex number, times e^(i pos w_i)."""
+    d = q.size(-1)
+    w = 1.0 / 10000 ** (torch.arange(0, d, 2).double() / d)
+    turn = torch.polar(torch.ones(len(positions), d // 2, dtype=torch.float64), positions.double()[:, None] * w)
+
+    def rotate(x):
+        z = torch.view_as_complex(x.double().reshape(*x.shape[:-1], d // 2, 2).contiguous())
+        return torch.view_as_real(z * turn).flatten(-2).to(x.dtype)
+    return rotate(q), rotate(k), v
+
+
 C = checks
 SDPA = C.check_scaled_dot_product_attention
 SPLIT_ORDER = "Split as (B, T, h, d_k): heads first, then the d_k features of each head"
@@ -983,6 +1176,53 @@ WRONG = [
     (C.check_beam_search, beam_with("first_finished"), "first sentence to finish", "beam-first-finished"),
     (C.check_beam_search, beam_with("no_fallback"), "best unfinished one", "beam-no-fallback"),
     (C.check_beam_search, beam_with("with_eos"), "leave it out", "beam-with-eos"),
+    # one decoding step with a KV cache
+    (C.check_kv_cache_step, kv_step("plus_one"), "yours is one more", "kv-position-plus-one"),
+    (C.check_kv_cache_step, kv_step("minus_one"), "yours is one less", "kv-position-minus-one"),
+    (C.check_kv_cache_step, kv_step("zero"), "the code of position 0", "kv-position-always-zero"),
+    (C.check_kv_cache_step, kv_step("no_position"), "no positional code", "kv-no-position"),
+    (C.check_kv_cache_step, kv_step("feature_axis"), "grows along the feature axis", "kv-cache-grows-features"),
+    (C.check_kv_cache_step, kv_step("batch_axis"), "grows along the batch axis", "kv-cache-grows-batch"),
+    (C.check_kv_cache_step, kv_step("replace"), "the cache does not grow", "kv-cache-replaced"),
+    (C.check_kv_cache_step, kv_step("swap"), "are keys and values swapped", "kv-cache-swapped"),
+    (C.check_kv_cache_step, kv_step_recomputing, "the recomputation a KV cache exists to avoid", "kv-recomputes"),
+    (C.check_kv_cache_step, kv_step("cache_queries"), "holds queries", "kv-caches-queries"),
+    (C.check_kv_cache_step, kv_step("before_append"), "attend before appending", "kv-attends-before-append"),
+    (C.check_kv_cache_step, kv_step("newest"), "only to the newest", "kv-attends-newest-only"),
+    (C.check_kv_cache_step, kv_step("first_row"), "first row of a causal mask", "kv-first-mask-row"),
+    (C.check_kv_cache_step, kv_step("no_scale"), "divide the scores by sqrt(d_k)", "kv-no-scale"),
+    (C.check_kv_cache_step, kv_step("softmax_dim1"), "over the wrong axis", "kv-softmax-over-query-axis"),
+    # top-k and top-p filtering
+    (C.check_top_k_filter, top_k("k_plus_one"), "keeps k + 1 tokens", "top-k-keeps-k-plus-one"),
+    (C.check_top_k_filter, top_k("strict"), "one token too few (k - 1)", "top-k-strict-comparison"),
+    (C.check_top_k_filter, top_k("zero"), "set the removed logits to 0", "top-k-zero-not-minus-inf"),
+    (C.check_top_k_filter, top_k("probs"), "you return probabilities", "top-k-returns-probabilities"),
+    (C.check_top_k_filter, top_k("probs_zeroed"), "filtered after the softmax", "top-k-filters-after-softmax"),
+    (C.check_top_k_filter, top_k("smallest"), "k smallest", "top-k-smallest"),
+    (C.check_top_k_filter, top_k("dim0"), "along dim 0", "top-k-over-rows"),
+    (C.check_top_k_filter, top_k("sorted"), "ranked order", "top-k-returns-sorted"),
+    (C.check_top_k_filter, top_k("values_only"), "only the k largest values", "top-k-values-only"),
+    (C.check_top_k_filter, top_k("in_place"), "in place", "top-k-in-place"),
+    (C.check_top_p_filter, top_p("too_few"), "one token too few", "top-p-one-too-few"),
+    (C.check_top_p_filter, top_p("too_many"), "one token too many", "top-p-one-too-many"),
+    (C.check_top_p_filter, top_p("unsorted"), "in vocabulary order", "top-p-unsorted"),
+    (C.check_top_p_filter, top_p("no_scatter"), "Map it back", "top-p-mask-not-scattered-back"),
+    (C.check_top_p_filter, top_p("on_logits"), "you summed the logits", "top-p-sums-logits"),
+    (C.check_top_p_filter, top_p("ascending"), "least likely up", "top-p-ascending"),
+    (C.check_top_p_filter, top_p("zero"), "set the removed logits to 0", "top-p-zero-not-minus-inf"),
+    (C.check_top_p_filter, top_p("probs"), "you return probabilities", "top-p-returns-probabilities"),
+    # RoPE
+    (C.check_rotary, rope("half"), "'rotate_half' layout", "rope-half-split-pairs"),
+    (C.check_rotary, rope("same_angle"), "the same angle", "rope-same-angle-for-all-pairs"),
+    (C.check_rotary, rope("i_over_d"), "10000^(-i/d)", "rope-frequency-i-over-d"),
+    (C.check_rotary, rope("four_i"), "doubled 2i again", "rope-frequency-4i-over-d"),
+    (C.check_rotary, rope("sign"), "the other way", "rope-rotates-backwards"),
+    (C.check_rotary, rope("swap"), "cos and sin are swapped", "rope-cos-sin-swapped"),
+    (C.check_rotary, rope("concat"), "put back in the wrong place", "rope-pairs-concatenated"),
+    (C.check_rotary, rope("values"), "rotated the values too", "rope-rotates-values"),
+    (C.check_rotary, rope("only_q"), "rotated only the queries", "rope-only-queries"),
+    (C.check_rotary, rope("arange"), "instead of the positions given", "rope-ignores-positions"),
+    (C.check_rotary, rope("plus_one"), "not positions + 1", "rope-positions-off-by-one"),
 ]
 
 
@@ -995,8 +1235,8 @@ def test_each_known_mistake_is_caught_with_its_hint(checker, implementation, phr
     assert "✓" not in capsys.readouterr().out
 
 
-def test_the_catalogue_holds_at_least_119_mistakes_across_every_checker():
-    assert len(WRONG) >= 119
+def test_the_catalogue_holds_at_least_163_mistakes_across_every_checker():
+    assert len(WRONG) >= 163
     assert {w[0].__name__ for w in WRONG} == {name for name in checks.__all__ if name.startswith("check_")}
     assert len({w[3] for w in WRONG}) == len(WRONG)
 
@@ -1058,6 +1298,21 @@ CORRECT = [
     (C.check_beam_search, beam_textbook, "beam-textbook"),
     (C.check_beam_search, beam_pytorch_style, "beam-top-2k-early-stop"),
     (C.check_beam_search, beam_stop_after_k_finished, "beam-stop-after-k-finished"),
+    (C.check_kv_cache_step, kv_step(None), "kv-learner"),
+    (C.check_kv_cache_step, kv_step_sdpa, "kv-torch-sdpa"),
+    (C.check_kv_cache_step, kv_step_einsum_float64, "kv-einsum-float64-table"),
+    (C.check_top_k_filter, tl.decoding.top_k_filter, "top-k-package"),
+    (C.check_top_k_filter, top_k(None), "top-k-learner"),
+    (C.check_top_k_filter, top_k_scatter_minus_1e9, "top-k-scatter-minus-1e9"),
+    (C.check_top_k_filter, top_k_where_finfo_min, "top-k-where-finfo-min"),
+    (C.check_top_p_filter, tl.decoding.top_p_filter, "top-p-package"),
+    (C.check_top_p_filter, top_p(None), "top-p-learner"),
+    (C.check_top_p_filter, top_p_hugging_face_style, "top-p-ascending-hugging-face-style"),
+    (C.check_top_p_filter, top_p_shift_right, "top-p-shift-right"),
+    (C.check_rotary, lambda q, k, v, positions: (tl.positional.apply_rotary(q, positions),
+                                                 tl.positional.apply_rotary(k, positions), v), "rope-package"),
+    (C.check_rotary, rope(None), "rope-learner"),
+    (C.check_rotary, rope_complex, "rope-complex-numbers"),
 ]
 
 
@@ -1098,7 +1353,8 @@ class ForwardStubLayerNorm(LearnerLayerNorm):
 FUNCTION_CHECKERS = [C.check_scaled_dot_product_attention, C.check_causal_mask, C.check_positional_encoding,
                      C.check_shift_matrix, C.check_split_heads, C.check_residual_connection,
                      C.check_ffn_parameter_count, C.check_label_smoothing_loss, C.check_greedy_decode,
-                     C.check_beam_search]
+                     C.check_beam_search, C.check_kv_cache_step, C.check_top_k_filter, C.check_top_p_filter,
+                     C.check_rotary]
 CLASS_CHECKERS = [C.check_multi_head_attention, C.check_layer_norm, C.check_feed_forward, C.check_encoder_layer,
                   C.check_decoder_layer]
 
@@ -1204,6 +1460,8 @@ LESSON_OF_CHECKER = {
     "check_encoder_layer": "lesson06_encoder_decoder", "check_decoder_layer": "lesson06_encoder_decoder",
     "check_label_smoothing_loss": "lesson07_training_and_generation",
     "check_greedy_decode": "lesson07_training_and_generation", "check_beam_search": "lesson07_training_and_generation",
+    "check_kv_cache_step": "lesson09_from_translator_to_chatgpt", "check_rotary": "lesson09_from_translator_to_chatgpt",
+    "check_top_k_filter": "lesson09_sampling", "check_top_p_filter": "lesson09_sampling",
 }
 
 

@@ -38,6 +38,8 @@ from .lesson04_residual_layernorm import check_layer_norm, check_residual_connec
 from .lesson05_feed_forward import check_feed_forward, check_ffn_parameter_count
 from .lesson06_encoder_decoder import check_decoder_layer, check_encoder_layer
 from .lesson07_training_and_generation import check_beam_search, check_greedy_decode, check_label_smoothing_loss
+from .lesson09_from_translator_to_chatgpt import check_kv_cache_step, check_rotary
+from .lesson09_sampling import check_top_k_filter, check_top_p_filter
 
 __all__ = [
     # lesson 01: self-attention
@@ -54,6 +56,8 @@ __all__ = [
     "check_encoder_layer", "check_decoder_layer",
     # lesson 07: training and generation
     "check_label_smoothing_loss", "check_greedy_decode", "check_beam_search",
+    # lesson 09: from the translator to ChatGPT
+    "check_kv_cache_step", "check_top_k_filter", "check_top_p_filter", "check_rotary",
     "NOT_IMPLEMENTED",
 ]
 
