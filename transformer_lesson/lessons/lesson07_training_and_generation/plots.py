@@ -10,14 +10,16 @@ from typing import Sequence
 import numpy as np
 from matplotlib.figure import Figure
 
-from ...drawing import as_array, new_figure
+from ...drawing import as_array, heatmap, new_figure
 from ..lesson03_multi_head_attention.plots import head_attention_grid
 from ..lesson06_encoder_decoder.plots import cross_attention_heatmap, next_token_bars
 
 __all__ = [
-    "head_attention_grid", "cross_attention_heatmap", "lr_schedule_plot", "training_curves",
-    "next_token_panels", "decoding_bars",
+    "head_attention_grid", "attention_heads", "heads_of_layers", "cross_attention_heatmap", "lr_schedule_plot", "training_curves",
+    "next_token_panels", "decoding_bars", "EMPTY_TRANSLATION",
 ]
+
+EMPTY_TRANSLATION = "(empty: <eos> at once)"     # how a translation with no word at all is labelled
 
 
 def lr_schedule_plot(curves: dict, *, ax=None, title: str = "learning-rate schedule", warmups: dict | None = None):
@@ -95,7 +97,55 @@ def next_token_panels(probabilities, vocab_tokens: Sequence[str], chosen: Sequen
     return fig
 
 
+def attention_heads(weights, query_tokens: Sequence[str], key_tokens: Sequence[str], *, titles=None,
+                    fig=None):
+    """Every head's attention weights side by side, from `weights` of shape `(h, T_q, T_k)`: rows are the
+    queries (`query_tokens`), columns the keys (`key_tokens`); self- or cross-attention alike. One colour
+    scale, 0 to 1, for every head."""
+    w = as_array(weights)
+    if w.ndim != 3 or w.shape[1:] != (len(query_tokens), len(key_tokens)):
+        raise ValueError(f"expected weights of shape (h, T_q, T_k) = (h, {len(query_tokens)}, {len(key_tokens)}), "
+                         f"got {w.shape}")
+    h = w.shape[0]
+    if titles is not None and len(titles) != h:
+        raise ValueError(f"expected {h} titles, one per head, got {len(titles)}")
+    if fig is None:
+        fig = Figure(figsize=(0.3 * len(key_tokens) * h + 1.4, 0.3 * len(query_tokens) + 1.9), dpi=80,
+                     layout="constrained")
+    axes = fig.subplots(1, h, squeeze=False)[0]
+    for i, ax in enumerate(axes):
+        heatmap(w[i], key_tokens, query_tokens if i == 0 else None, ax=ax, cmap="Blues", vmin=0.0, vmax=1.0,
+                colorbar=False, title=titles[i] if titles else f"head {i}")
+        ax.tick_params(axis="x", labelrotation=90, labelsize=8)
+        ax.tick_params(axis="y", labelsize=8)
+        ax.title.set_fontsize(9)
+        if i:
+            ax.set_yticks([])
+    axes[0].set_ylabel("query")
+    fig.supxlabel("key", fontsize=9)
+    return fig
+
+
+def heads_of_layers(layers: dict):
+    """One row of `attention_heads` per attention layer, `{row title: experiments.layer_heads(...)}`, so
+    that the heads of two layers can be compared at a glance."""
+    if not layers:
+        raise ValueError("expected at least one layer to draw, {title: experiments.layer_heads(...)}")
+    rows = list(layers.items())
+    first = rows[0][1]
+    width = 0.3 * len(first["keys"]) * first["weights"].shape[0] + 1.4
+    fig = Figure(figsize=(width, sum(0.3 * len(r["queries"]) + 2.0 for _, r in rows)), dpi=80,
+                 layout="constrained")
+    for sub, (title, heads) in zip(np.atleast_1d(fig.subfigures(len(rows), 1)), rows):
+        attention_heads(heads["weights"], heads["queries"], heads["keys"], fig=sub,
+                        titles=[f"head {i}" for i in range(heads["weights"].shape[0])])
+        sub.suptitle(title, fontsize=10)
+    return fig
+
+
 def _short(text: str, limit: int = 11) -> str:
+    if not text:
+        return EMPTY_TRANSLATION
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
 

@@ -5,6 +5,8 @@ caption saying what it shows.
 """
 from __future__ import annotations
 
+import html
+
 import ipywidgets as ipw
 
 from ...capstone import Translator
@@ -45,10 +47,11 @@ def decoding_widget(translators, sentences, *, sentence: str | None = None, beam
         (greedy, greedy_lp), (best, best_score, best_lp) = choices["greedy"], choices["beam"][0]
         counts = choices["sample_counts"]
         top = max(counts, key=counts.get)
-        spread = ("all different" if counts[top] == 1 else
-                  f"{len(counts)} different, most often {top} ({counts[top]}×)" if len(counts) > 1 else f"all {top}")
-        caption = (f"greedy: {greedy} (log P {greedy_lp:.2f}); beam width {beam_size}, α {length_penalty:.1f}: "
-                   f"<b>{best}</b> (log P {best_lp:.2f}, score {best_score:.2f}); {num_samples} samples at "
+        shown = {text: html.escape(text or plots.EMPTY_TRANSLATION) for text in (greedy, best, top)}
+        spread = ("all different" if counts[top] == 1 else f"{len(counts)} different, most often {shown[top]} "
+                  f"({counts[top]}×)" if len(counts) > 1 else f"all {shown[top]}")
+        caption = (f"greedy: {shown[greedy]} (log P {greedy_lp:.2f}); beam width {beam_size}, α {length_penalty:.1f}: "
+                   f"<b>{shown[best]}</b> (log P {best_lp:.2f}, score {best_score:.2f}); {num_samples} samples at "
                    f"temperature {temperature:.2f}: {spread}.")
         return caption, {"model": model, "greedy": greedy, "greedy_log_prob": greedy_lp, "beam": best,
                          "beam_log_prob": best_lp, "beam_score": best_score, "hypotheses": len(choices["beam"]),
