@@ -33,7 +33,7 @@ START := $(shell date +%s)
 STAMP_LAB  := $(VENV)/.installed-lab
 STAMP_TEST := $(VENV)/.installed-test
 
-.PHONY: help lab test test-portability bench bench-training bench-notebooks install install-test torch notebook notebooks exercises
+.PHONY: help lab test test-portability bench bench-training bench-kv-cache bench-notebooks install install-test torch notebook notebooks exercises
 
 help:
 	@echo "make lab    open the course in JupyterLab (creates .venv and installs on first run)"
@@ -41,6 +41,7 @@ help:
 	@echo "make test-portability  nbval and the claim tests under several CPU profiles (slower; CI runs it)"
 	@echo "make bench  python -m transformer_lesson.bench (from-scratch modules vs PyTorch's)"
 	@echo "make bench-training  training time to 98% held-out accuracy vs nn.Transformer"
+	@echo "make bench-kv-cache  cost per generated token with and without the KV cache, at several lengths"
 	@echo "make bench-notebooks  execution time of each lesson and its widgets' redraw times"
 	@echo "make notebooks  re-execute every lesson and solution and store the outputs"
 	@echo "make exercises  regenerate exercises/ from solutions/ (nbgrader's ClearSolutions)"
@@ -109,6 +110,9 @@ bench: $(STAMP_LAB)
 
 bench-training: $(STAMP_LAB)
 	$(BIN)/python -m transformer_lesson.capstone.bench
+
+bench-kv-cache: $(STAMP_LAB)
+	$(BIN)/python -m transformer_lesson.lessons.lesson09_from_translator_to_chatgpt.bench
 
 bench-notebooks: $(STAMP_TEST)
 	$(BIN)/python tools/bench_notebooks.py
