@@ -47,7 +47,7 @@ pytestmark = pytest.mark.claims
 
 CHEAP = range(30)          # random weights, no training: milliseconds per seed
 TRAINED = range(15)        # small trainings: about a second per seed
-TRANSLATOR = range(10)     # the capstone: about 10 s per seed
+TRANSLATOR = range(10)     # the capstone: about 10-15 s per seed
 
 
 request_failures: list[str] = []     # the claims of the running test below their rate, asserted at its end
