@@ -118,7 +118,8 @@ def test_sampling_with_top_k_1_or_a_tiny_top_p_is_greedy():
     logits = torch.randn(6, 11, generator=torch.Generator().manual_seed(0))
     greedy = choose_next_token(logits)
     for kw in (dict(top_k=1), dict(top_p=1e-6)):
-        drawn = choose_next_token(logits, sample=True, temperature=2.0, generator=torch.Generator().manual_seed(1), **kw)
+        drawn = choose_next_token(logits, sample=True, temperature=2.0, generator=torch.Generator().manual_seed(1),
+                                  **kw)
         assert torch.equal(drawn, greedy)
 
 

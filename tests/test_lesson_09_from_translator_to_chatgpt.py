@@ -64,12 +64,6 @@ def test_rope_scores_do_not_move_when_every_position_shifts_and_added_codes_do()
     assert max(scores["sinusoidal"]) - min(scores["sinusoidal"]) > 1.0
 
 
-def test_a_memory_recalls_the_nearest_training_sentence():
-    memory = [("i am a student".split(), "我是学生"), ("you are a teacher".split(), "你是老师")]
-    assert experiments.nearest_pair("you are a student".split(), memory) == memory[1]     # 3 words in common
-    assert experiments.nearest_pair("i am a teacher".split(), memory) == memory[0]
-
-
 def test_the_memory_comparison_counts_what_no_training_sentence_holds(model, vocab):
     result = experiments.memory_vs_model(model, vocab, PAIRS[:3], PAIRS[3:])
     assert result["total"] == 1 and result["test_in_training"] == 0 and result["memory_correct"] == 0

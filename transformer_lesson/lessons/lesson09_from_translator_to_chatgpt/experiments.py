@@ -22,10 +22,11 @@ from ...decoding import top_k_filter, top_p_filter
 from ...multihead import KVCache
 from ...positional import apply_rotary, sinusoidal_encoding
 from ...runtime import count_parameters, eval_mode, torch_threads
+from ..lesson07_training_and_generation.experiments import recall_from_memory
 
 __all__ = ["SEP", "lm_vocabulary", "lm_sequence", "lm_batch", "build_decoder_only", "train_decoder_only",
            "continue_prompts", "translate", "exact_match", "comparison", "kv_cache_agreement", "time_per_token",
-           "kv_cache_benchmark", "rope_shift_check", "sinusoidal_shift_check", "nearest_pair", "memory_vs_model",
+           "kv_cache_benchmark", "rope_shift_check", "sinusoidal_shift_check", "memory_vs_model",
            "teacher_forced_accuracy", "generate_without_mask", "short_run", "generation_steps", "sampling_variety",
            "first_step_distribution", "fixed_offset_scores", "count_parameters"]
 
@@ -230,31 +231,21 @@ def sinusoidal_shift_check(d: int = 16, T: int = 6, shifts: Sequence[int] = (1, 
 
 # ---- "perfect memory"? --------------------------------------------------------------------------------------
 
-def nearest_pair(words: list[str], memory: list[tuple[list[str], str]]) -> tuple[list[str], str]:
-    """The stored (english words, chinese) pair with the most words in common with `words` (then the fewest
-    words in only one of the two, then the most in the same place): what a memory of the training data recalls."""
-    bag = set(words)
-    return max(memory, key=lambda p: (len(bag & set(p[0])), -len(bag ^ set(p[0])),
-                                      sum(a == b for a, b in zip(words, p[0]))))
-
-
 def memory_vs_model(model: DecoderOnlyTransformer, vocab: Vocab, train_pairs, test_pairs) -> dict:
-    """Held-out meanings: how many a perfect memory of the training pairs gets right (the translation of the
-    nearest training sentence), how many the model gets right, and how many of the model's right answers are
-    Chinese sentences that occur nowhere in training (it could not have repeated them)."""
+    """Held-out meanings: how many a perfect memory of the training pairs gets right (lesson 07's
+    `recall_from_memory`: the translation of the nearest training sentence), how many the model gets right, and how
+    many of the model's right answers are Chinese sentences found nowhere in training (it could not repeat them)."""
     train_pairs, test_pairs = check_pairs("train_pairs", train_pairs), check_pairs("test_pairs", test_pairs)
     reference = lambda zh: join_chinese(tokenize_chinese(zh))
-    memory = [(tokenize_english(en), reference(zh)) for en, zh in train_pairs]
-    seen = {zh for _, zh in memory}
-    recalled = [nearest_pair(tokenize_english(en), memory)[1] for en, _ in test_pairs]
+    seen = {reference(zh) for _, zh in train_pairs}
+    memory = recall_from_memory(train_pairs, test_pairs)            # rows: (english, reference, nearest, recalled)
     with torch_threads(1):
         outputs = [join_chinese(words) for words in continue_prompts(model, vocab, [en for en, _ in test_pairs])]
     right = [out == reference(zh) for out, (_, zh) in zip(outputs, test_pairs)]
-    return {"total": len(test_pairs), "model_correct": sum(right),
-            "memory_correct": sum(r == reference(zh) for r, (_, zh) in zip(recalled, test_pairs)),
+    return {"total": len(test_pairs), "model_correct": sum(right), "memory_correct": memory["memory_correct"],
             "new_and_correct": sum(ok and out not in seen for ok, out in zip(right, outputs)),
             "test_in_training": sum(reference(zh) in seen for _, zh in test_pairs), "outputs": outputs,
-            "recalled": recalled}
+            "recalled": [row[3] for row in memory["rows"]]}
 
 
 # ---- BERT against GPT: the same stack without the causal mask -----------------------------------------------
