@@ -1,7 +1,7 @@
 """Lesson 04, residual connections and layer normalisation (残差连接和层归一化): the experiments behind its claims.
 
 Each function is seeded, runs in a few seconds on a CPU, and returns plain numbers that the notebook
-prints and asserts and the tests assert too.
+prints and asserts and the tests assert too. The short ones are shown in the notebook (`show_source`).
 """
 from __future__ import annotations
 
@@ -11,58 +11,71 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..._validate import check_choice, check_positive_int
+from ..._validate import check_choice, check_number, check_positive_int
 from ...model import Encoder
 from ...positional import PositionalEncoding
 from ...residual import ResidualConnection
 from ...runtime import torch_threads
 
 __all__ = [
-    "gradient_norms_per_layer", "gradient_flow", "reverse_task_batch", "TinySequenceModel",
-    "train_tiny_encoder",
+    "STACKS", "gradient_norms_per_layer", "gradient_flow", "reverse_task_batch", "TinySequenceModel",
+    "train_tiny_encoder", "held_out_loss", "steps_to_threshold", "median_steps",
 ]
 
+STACKS = ("plain", "residual", "pre-ln")   # h = f(h), h = h + f(h), h = h + f(LayerNorm(h))
 
-def gradient_norms_per_layer(depth: int = 32, residual: bool = True, *, width: int = 64, batch_size: int = 32,
-                             seed: int = 0) -> list[float]:
+
+def gradient_norms_per_layer(depth: int = 32, stack: str = "residual", *, gain: float = 1.0, width: int = 64,
+                             batch_size: int = 32, seed: int = 0) -> list[float]:
     """Claim C7: the gradient norm ||d loss / d W_l|| of every layer l of a deep stack, layer 1 nearest the input.
 
-    Each of the `depth` blocks is `f(h) = tanh(W h + b)` (an `nn.Linear` with PyTorch's default init), stacked
-    either plainly, `h = f(h)`, or with a residual connection, `h = h + f(h)`. The loss is the mean squared
-    error against a random target, so the gradient arriving at the top is about the same size either way.
+    Each block is f(h) = tanh(W h + b), PyTorch's default initialisation with W multiplied by `gain`.
     """
-    depth = check_positive_int("depth", depth)
+    depth, gain = check_positive_int("depth", depth), check_number("gain", gain, positive=True, example="1.0")
+    check_choice("stack", stack, STACKS)
     with torch.random.fork_rng():                       # the caller's random state is left alone
         torch.manual_seed(seed)
         layers = [nn.Linear(width, width) for _ in range(depth)]
-        x, target = torch.randn(batch_size, width), torch.randn(batch_size, width)
+        x, target = torch.randn(batch_size, width), torch.randn(batch_size, width)   # (B, width) each
+    with torch.no_grad():
+        for layer in layers:
+            layer.weight *= gain                        # gain > 1: larger weights than PyTorch's default
     h = x
     with torch_threads(1):
         for layer in layers:
-            out = torch.tanh(layer(h))                  # (B, width) -> (B, width)
-            h = h + out if residual else out            # the residual path carries h past the block unchanged
-        F.mse_loss(h, target).backward()
+            if stack == "plain":
+                h = torch.tanh(layer(h))                                     # h = f(h)
+            elif stack == "residual":
+                h = h + torch.tanh(layer(h))                                 # h = h + f(h)
+            else:
+                h = h + torch.tanh(layer(F.layer_norm(h, (width,))))         # h = h + f(LayerNorm(h))
+        loss = F.mse_loss(h, target)                    # mean squared error against a random target
+        loss.backward()                                 # fills layer.weight.grad for every layer
     return [layer.weight.grad.norm().item() for layer in layers]
 
 
-def gradient_flow(depth: int = 32, *, width: int = 64, batch_size: int = 32, seed: int = 0) -> dict:
-    """Claim C7 in one call: the same stack (same weights, same data) with and without residual connections.
+def gradient_flow(depth: int = 32, *, stacks=("plain", "residual"), gain: float = 1.0, width: int = 64,
+                  batch_size: int = 32, seed: int = 0) -> dict:
+    """Claim C7 in one call: the same weights and data in each of `stacks` (see `STACKS`).
 
-    Returns both lists of per-layer gradient norms, and for each the ratio first layer / last layer
-    (1 means the first layer gets as much gradient as the last) and the spread max / min over all layers.
+    For each stack name: the list of per-layer gradient norms, `<name>_first_over_last` (layer 1's norm
+    divided by the last layer's: 1 means the first layer gets as much gradient as the last) and
+    `<name>_spread` (max / min over all layers).
     """
-    plain = gradient_norms_per_layer(depth, False, width=width, batch_size=batch_size, seed=seed)
-    residual = gradient_norms_per_layer(depth, True, width=width, batch_size=batch_size, seed=seed)
-    return {"depth": depth, "plain": plain, "residual": residual,
-            "plain_first_over_last": plain[0] / plain[-1], "residual_first_over_last": residual[0] / residual[-1],
-            "plain_spread": max(plain) / min(plain), "residual_spread": max(residual) / min(residual)}
+    result = {"depth": depth, "gain": gain}
+    for name in stacks:
+        norms = gradient_norms_per_layer(depth, name, gain=gain, width=width, batch_size=batch_size, seed=seed)
+        result[name] = norms
+        result[f"{name}_first_over_last"] = norms[0] / norms[-1]
+        result[f"{name}_spread"] = max(norms) / min(norms)
+    return result
 
 
 def reverse_task_batch(batch_size: int, seq_len: int, vocab_size: int, generator: torch.Generator):
     """A synthetic sequence task: read random tokens `x (B, T)` (ids 1..V-1), output them reversed, `y = x[:, ::-1]`.
 
     Every output position must fetch the token from the mirrored position, so the model needs attention
-    and positions; a 1-layer encoder learns it in about a hundred steps.
+    and positions; a 1-layer encoder learns it in about fifty steps.
     """
     x = torch.randint(1, vocab_size, (batch_size, seq_len), generator=generator)
     return x, x.flip(1)
@@ -94,39 +107,66 @@ class TinySequenceModel(nn.Module):
         return self.generator(self.encoder(self.positional(self.embed(tokens))))  # (B, T) -> (B, T, V)
 
 
+def held_out_loss(model: nn.Module, seq_len: int, vocab_size: int, seed: int, size: int = 1000) -> float:
+    """The model's loss on `size` held-out sequences of the reverse task, drawn by their own generator."""
+    x, y = reverse_task_batch(size, seq_len, vocab_size, torch.Generator().manual_seed(20_000 + seed))
+    with torch.no_grad():
+        return F.cross_entropy(model(x).flatten(0, 1), y.flatten()).item()
+
+
 def train_tiny_encoder(norm: str = "pre", num_layers: int = 4, *, steps: int = 100, lr: float = 3e-2,
-                       warmup: int = 0, seed: int = 0, batch_size: int = 32, seq_len: int = 6, vocab_size: int = 10,
-                       d_model: int = 16, num_heads: int = 2, d_ff: int = 32, tail: int = 10) -> dict:
-    """Claim C8: train a `TinySequenceModel` on the reverse task with Adam (a large learning rate, no warm-up
-    by default) for `steps` steps; about a second on one CPU core for 4 layers.
+                       warmup: int = 0, train_set: int | None = None, seed: int = 0, batch_size: int = 32,
+                       seq_len: int = 6, vocab_size: int = 10, d_model: int = 16, num_heads: int = 2, d_ff: int = 32,
+                       tail: int = 10) -> dict:
+    """Claim C8: train a `TinySequenceModel` on the reverse task with Adam; return the loss of every step.
 
-    The same `seed` gives the same initial weights and the same batches for every `norm`, so runs differ
-    only in where (or whether) LayerNorm sits. `warmup` > 0 ramps the learning rate linearly over that
-    many steps. Returns the loss at every step and `final_loss`, the mean of the last `tail` steps
-    (guessing uniformly among the vocab_size - 1 real tokens scores ln 9 = 2.20 nats by default).
-
-    What holds with these defaults over many seeds is measured by tests/test_claims.py (claims C8-*; rates in
-    docs/claims.md): at 4 layers Pre-LN usually, not always, ends lower than no LayerNorm (the median of five
-    seeds far lower), Post-LN stays near chance and 30 steps of warm-up lower its loss; at 1 layer both
-    placements train.
+    The same `seed` gives the same initial weights and batches for every `norm`. `warmup` > 0 ramps the
+    learning rate up over that many steps. `train_set` = n draws every batch from one fixed set of n
+    sequences (default: a new batch each step).
     """
     steps = check_positive_int("steps", steps)
     with torch.random.fork_rng():
         torch.manual_seed(seed)
         model = TinySequenceModel(norm, num_layers, vocab_size, d_model, num_heads, d_ff)
     data = torch.Generator().manual_seed(10_000 + seed)
+    if train_set:
+        fixed_x, fixed_y = reverse_task_batch(check_positive_int("train_set", train_set), seq_len, vocab_size, data)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr, foreach=True)
     losses = []
     with torch_threads(1):
         for step in range(steps):
-            if warmup:
-                for group in optimizer.param_groups:
-                    group["lr"] = lr * min(1.0, (step + 1) / warmup)
-            x, y = reverse_task_batch(batch_size, seq_len, vocab_size, data)
-            loss = F.cross_entropy(model(x).flatten(0, 1), y.flatten())   # (B*T, V) against (B*T,)
+            for group in optimizer.param_groups:        # warm-up: the learning rate grows linearly, then stays
+                group["lr"] = lr * min(1.0, (step + 1) / warmup) if warmup else lr
+            if train_set:                               # a batch of the same n sequences, again and again
+                pick = torch.randint(0, train_set, (batch_size,), generator=data)
+                x, y = fixed_x[pick], fixed_y[pick]
+            else:                                       # a new batch: sequences never seen before
+                x, y = reverse_task_batch(batch_size, seq_len, vocab_size, data)
+            loss = F.cross_entropy(model(x).flatten(0, 1), y.flatten())   # logits (B*T, V) against (B*T,)
             optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
+            loss.backward()                             # the gradient of the loss for every weight
+            optimizer.step()                            # Adam moves every weight a step against its gradient
             losses.append(loss.item())
-    return {"norm": norm, "num_layers": num_layers, "lr": lr, "warmup": warmup, "seed": seed, "losses": losses,
-            "final_loss": sum(losses[-tail:]) / len(losses[-tail:]), "chance_loss": math.log(vocab_size - 1)}
+        held_out = held_out_loss(model, seq_len, vocab_size, seed)   # on sequences never trained on
+    return {"norm": norm, "num_layers": num_layers, "lr": lr, "warmup": warmup, "train_set": train_set,
+            "seed": seed, "losses": losses, "final_loss": sum(losses[-tail:]) / len(losses[-tail:]),
+            "held_out_loss": held_out, "chance_loss": math.log(vocab_size - 1)}
+
+
+def steps_to_threshold(losses, threshold: float, window: int = 10) -> int | None:
+    """The first step at which the mean loss of the last `window` steps is below `threshold`; None: never."""
+    threshold, window = check_number("threshold", threshold, positive=True), check_positive_int("window", window)
+    for step in range(window, len(losses) + 1):
+        if sum(losses[step - window:step]) / window < threshold:
+            return step
+    return None
+
+
+def median_steps(steps) -> float | None:
+    """The median of steps-to-threshold over seeds, "never" (None) counting as later than any step; None: never."""
+    values = sorted(math.inf if s is None else s for s in steps)
+    if not values:
+        raise ValueError("expected at least one run's steps, got none")
+    middle = len(values) // 2
+    median = values[middle] if len(values) % 2 else (values[middle - 1] + values[middle]) / 2
+    return None if math.isinf(median) else median

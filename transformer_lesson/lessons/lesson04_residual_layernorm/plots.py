@@ -9,9 +9,12 @@ from typing import Sequence
 
 import numpy as np
 
+from ..._validate import check_positive_int
 from ...drawing import as_array, new_figure
+from .experiments import median_steps
 
-__all__ = ["token_statistics_bars", "feature_bars", "gradient_norms_plot", "loss_curves"]
+__all__ = ["token_statistics_bars", "feature_bars", "gradient_norms_plot", "loss_curves", "seed_loss_curves",
+           "steps_to_threshold_plot"]
 
 
 def token_statistics_bars(before, after, tokens: Sequence[str], *, axes=None, title: str = ""):
@@ -102,4 +105,68 @@ def loss_curves(curves: dict, *, ax=None, title: str = "", chance: float | None 
     ax.set_ylim(bottom=0)
     ax.set_title(title)
     ax.legend(fontsize=8)
+    return ax.figure
+
+
+def seed_loss_curves(groups: dict, *, ax=None, title: str = "", chance: float | None = None, smooth: int = 10,
+                     thresholds: Sequence[float] = ()):
+    """One colour per group {label: [losses of seed 0, losses of seed 1, ...]}, one thin line per seed.
+
+    `smooth` > 1 draws the mean of the last `smooth` steps (as `experiments.steps_to_threshold` measures);
+    `thresholds` are drawn as dashed lines."""
+    if ax is None:
+        _, ax = new_figure(6.0, 3.5)
+    for colour, (label, runs) in zip(("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple"), groups.items()):
+        for index, values in enumerate(runs):
+            values = as_array(values)
+            if smooth > 1 and values.size >= smooth:
+                values = np.convolve(values, np.ones(smooth) / smooth, mode="valid")   # trailing mean
+            start = smooth if smooth > 1 else 1
+            ax.plot(np.arange(start, start + values.size), values, color=colour, lw=1.0, alpha=0.75,
+                    label=label if index == 0 else None)
+    for threshold in thresholds:
+        ax.axhline(threshold, color="black", lw=0.8, ls="--")
+        ax.annotate(f"loss {threshold:g}", (1.0, threshold), xycoords=("axes fraction", "data"), xytext=(-2, 2),
+                    textcoords="offset points", ha="right", va="bottom", fontsize=8)
+    if chance is not None:
+        ax.axhline(chance, color="gray", lw=1, ls=":", label=f"chance ({chance:.2f})")
+    ax.set_xlabel("training step")
+    ax.set_ylabel(f"loss, mean of the last {smooth} steps" if smooth > 1 else "loss (cross-entropy)")
+    ax.set_ylim(bottom=0)
+    ax.set_title(title)
+    ax.legend(fontsize=8, loc="upper right")
+    return ax.figure
+
+
+def steps_to_threshold_plot(rows: dict, *, budget: int, ax=None, title: str = "", row_labels: bool = True):
+    """Each seed as a dot at the step where it first got below the threshold, one row per run type
+    {label: [step or None, ...]}; None ("never within the budget") is drawn in the grey band right of the
+    budget as hollow dots; the median is a black bar with its value. `row_labels=False` leaves the rows
+    unnamed (for a second panel beside a first)."""
+    budget = check_positive_int("budget", budget)
+    if ax is None:
+        _, ax = new_figure(6.0, 0.9 + 0.6 * len(rows))
+    never_x = budget * 1.1
+    for row, (label, steps) in enumerate(rows.items()):
+        steps = list(steps)
+        offsets = (np.arange(len(steps)) - (len(steps) - 1) / 2) * min(0.12, 0.6 / max(len(steps), 1))
+        reached = np.array([s is not None for s in steps], dtype=bool)
+        xs = np.array([never_x if s is None else s for s in steps], dtype=float)
+        ax.scatter(xs[reached], (row + offsets)[reached], s=22, color="tab:blue", alpha=0.8, zorder=3)
+        ax.scatter(xs[~reached], (row + offsets)[~reached], s=22, facecolors="none", edgecolors="tab:blue", zorder=3)
+        median = median_steps(steps)
+        x = never_x if median is None else median
+        ax.plot([x, x], [row - 0.3, row + 0.3], color="black", lw=2.2, zorder=4)
+        ax.annotate("median: never" if median is None else f"median {median:g}", (x, row - 0.3), xytext=(0, 1),
+                    textcoords="offset points", ha="center", va="bottom", fontsize=8)
+    ax.axvspan(budget + 0.5, budget * 1.2, color="tab:gray", alpha=0.15)
+    ax.annotate("never", (never_x, 1.0), xycoords=("data", "axes fraction"), xytext=(0, -2),
+                textcoords="offset points", ha="center", va="top", fontsize=8, color="dimgray")
+    ax.set_xlim(0, budget * 1.2)
+    ax.set_yticks(range(len(rows)))
+    ax.set_yticklabels(list(rows) if row_labels else [])
+    ax.set_ylim(len(rows) - 0.45, -0.75)                                # the first row on top
+    ax.set_xlabel(f"first step below the threshold (of {budget})")
+    ax.set_title(title)
+    ax.grid(True, axis="x", alpha=0.3)
     return ax.figure

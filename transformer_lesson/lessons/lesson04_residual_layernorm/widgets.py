@@ -46,19 +46,25 @@ def layer_norm_widget(x, token: str = "", eps: float = 1e-5, *, width: float = 8
     return FigureWidget(draw, controls, width=width, height=height)
 
 
-def residual_depth_widget(depth: int = 32, max_depth: int = 64, width: int = 64, seed: int = 0) -> FigureWidget:
-    """A depth slider over `experiments.gradient_flow`: gradient norm per layer, plain stack against residual."""
-    control = ipw.IntSlider(value=depth, min=2, max=max_depth, step=2, description="depth")
+def residual_depth_widget(depth: int = 32, gain: float = 1.0, max_depth: int = 64, width: int = 64,
+                          seed: int = 0) -> FigureWidget:
+    """Sliders for the depth and the weights' gain over `experiments.gradient_flow`: gradient norm per layer
+    in the plain stack, with residual connections, and with residual connections and LayerNorm (Pre-LN)."""
+    controls = {"depth": ipw.IntSlider(value=depth, min=2, max=max_depth, step=2, description="depth"),
+                "gain": ipw.FloatSlider(value=gain, min=0.5, max=6.0, step=0.5, description="weights ×")}
+    labels = {"plain": "plain: h = tanh(Wh + b)", "residual": "residual: h = h + tanh(Wh + b)",
+              "pre-ln": "Pre-LN: h = h + tanh(W·LN(h) + b)"}
 
-    def draw(fig, depth):
-        flow = experiments.gradient_flow(depth, width=width, seed=seed)
+    def draw(fig, depth, gain):
+        flow = experiments.gradient_flow(depth, stacks=experiments.STACKS, gain=gain, width=width, seed=seed)
         fig.set_layout_engine("none")                                  # fixed margins: half the redraw time
         ax = fig.subplots(gridspec_kw=dict(left=0.12, right=0.97, bottom=0.14, top=0.92))
-        plots.gradient_norms_plot({"plain: h = tanh(Wh + b)": flow["plain"],
-                                   "residual: h = h + tanh(Wh + b)": flow["residual"]},
-                                  ax=ax, title=f"gradient norm per layer, {depth} layers")
-        caption = (f"{depth} layers: the first layer gets {flow['plain_first_over_last']:.1e} × the last layer's "
-                   f"gradient without residual connections, {flow['residual_first_over_last']:.2f} × with them.")
-        return caption, {k: v for k, v in flow.items()}
+        plots.gradient_norms_plot({labels[name]: flow[name] for name in experiments.STACKS},
+                                  ax=ax, title=f"gradient norm per layer, {depth} layers, weights × {gain:g}")
+        caption = (f"{depth} layers, weights × {gain:g}: the first layer gets "
+                   f"{flow['plain_first_over_last']:.1e} × the last layer's gradient in the plain stack, "
+                   f"{flow['residual_first_over_last']:.2g} × with residual connections, "
+                   f"{flow['pre-ln_first_over_last']:.2g} × with residual connections and LayerNorm (Pre-LN).")
+        return caption, dict(flow)
 
-    return FigureWidget(draw, {"depth": control}, width=6.0, height=3.6)
+    return FigureWidget(draw, controls, width=6.0, height=3.6)
