@@ -38,15 +38,15 @@ def _matrix(ax, x: float, top: float, values: np.ndarray, norm, cmap, cell=(0.4,
 
 
 def positions_added():
-    """Word embedding + positional encoding = the input the model sees: sine and cosine waves of different
+    """Token embedding + positional encoding = the input the model sees: sine and cosine waves of different
     frequencies, sampled at positions 0..T-1, give every position its own vector, so the same word at two
     positions reaches the model as two different vectors. Returns the Figure."""
     T = len(WORDS)
     embedding = np.round(np.random.default_rng(4).uniform(-1.0, 1.0, size=(T, D_MODEL)), 1)
     embedding[3] = embedding[0]                                           # one row per word: both "a" alike
     pe = _encoding(range(T))
-    fig, ax = diagram_figure(9.5, 7.2, title="Word embedding + positional encoding = what the model sees "
-                                              "(词嵌入 + 位置编码)")
+    fig, ax = diagram_figure(9.5, 7.2, title="Token embedding + positional encoding = what the model sees "
+                                              "(词元嵌入 + 位置编码)")
 
     # the waves: continuous curves, with the values the encoding takes at positions 0..T-1 marked
     waves = fig.add_axes((0.9 / 9.5, 4.7 / 7.2, 4.8 / 9.5, 1.55 / 7.2))     # in inches: x 0.9, y 4.7, 4.8 x 1.55
@@ -76,7 +76,7 @@ def positions_added():
     xs = (1.0, 3.7, 6.4)
     for i in range(D_MODEL):
         label(ax, xs[0] - 0.1, top - (i + 0.5) * cell[1], f"dim {i}", ha="right", size=9)
-    titles = ("word embedding 词嵌入\n(looked up by the word)",
+    titles = ("token embedding 词元嵌入\n(looked up by the word)",
               "positional encoding 位置编码\n(from the position only)", "input 模型的输入\n(their sum)")
     heads = (WORDS, [f"p={i}" for i in range(T)], WORDS)
     notes = ('the two "a" columns are equal', "columns 0 and 3 differ", 'two different vectors for "a"')
