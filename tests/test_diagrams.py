@@ -144,7 +144,7 @@ def test_the_architecture_names_the_six_steps_of_the_seed(rendered):
     for step in ("1", "2", "3", "4", "5", "6"):
         assert any(t.get_text() == step for t in texts(rendered["architecture"][0])), f"no badge {step}"
     for name in ("Input embeddings", "输入嵌入", "Positional encodings", "位置编码", "Encoder", "编码器",
-                 "Decoder", "解码器", "Output probabilities", "输出嵌入/ 输出概率", "Generation", "生成",
+                 "Decoder", "解码器", "Output probabilities", "输出概率", "(the seed: 输出嵌入)", "Generation", "生成",
                  "greedy", "beam search", "I am a student", "我", "是", "学生"):
         assert name in text, name
 

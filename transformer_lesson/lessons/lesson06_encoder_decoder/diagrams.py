@@ -107,7 +107,7 @@ def architecture():
     steps = [(0.3, 1.12, "Input\nembeddings\n输入嵌入"), (0.3, 1.83, "Positional\nencodings\n位置编码"),
              (0.3, (2.3 + enc_top) / 2, "Encoder\n编码器\n(N × this\nlayer)"),
              (8.3, (2.3 + dec_top) / 2, "Decoder\n解码器\n(N × this\nlayer)"),
-             (8.3, base + 0.05, "Output\nprobabilities\n输出嵌入/\n输出概率"),
+             (8.3, base - 0.1, "Output\nprobabilities\n输出概率\n(the seed:\n输出嵌入)"),
              (8.3, 2.0, "Generation\n生成: append\nthe chosen\ntoken (greedy\nor beam search\n贪心/束搜索),\n"
                         "run again\nuntil <eos>")]
     for k, (x, y, text) in enumerate(steps):
