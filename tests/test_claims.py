@@ -495,6 +495,7 @@ def test_translator_heads_differ(claim_table, translators, test_pairs):
     probe = [english for english, _ in test_pairs[::20]]
     untrained = lesson07.head_diversity(lesson07.untrained_copy(translators[0], seed=0), probe)
     diversity = {s: lesson07.head_diversity(t, probe) for s, t in translators.items()}
+    assert max(r["mean"] for r in untrained["modules"]) < 0.3      # no untrained layer reaches C6-widest's 0.3 (07 §8)
     holds(claim_table, "C6-translator", "every layer's heads differ (mean TV > 0.1, closest pair > 0.05)",
           {s: all(r["mean"] > 0.1 for r in d["modules"]) and d["min"] > 0.05 for s, d in diversity.items()})
     holds(claim_table, "C6-trained-vs-init", "trained heads > 2x as different as untrained ones",

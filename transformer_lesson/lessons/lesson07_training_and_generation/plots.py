@@ -71,7 +71,7 @@ def training_curves(history: dict, *, floor: float | None = None, warmup: int | 
     ax_lr.set_ylim(bottom=0)
     ax_lr.set_xlabel("training step")
     ax_lr.set_ylabel("learning rate")
-    ax_lr.set_title("学习率 learning rate (warm-up, then 1/√step)")
+    ax_lr.set_title("学习率 learning rate (warm-up, then ∝ step^−0.5)")
     return fig
 
 
