@@ -122,7 +122,8 @@ def test_train_offset_heads_rejects_words_outside_its_vocabulary():
 def test_head_attention_grid_draws_one_panel_per_head():
     w = torch.softmax(torch.randn(3, 4, 4), -1)
     fig = plots.head_attention_grid(w, list("我是学生"))
-    assert isinstance(fig, Figure) and len(fig.axes) == 3
+    assert isinstance(fig, Figure) and len(fig.axes) == 3 + 1                   # three heads and a colour bar
+    assert len(plots.head_attention_grid(w, list("我是学生"), colorbar=False).axes) == 3
     with pytest.raises(ValueError, match=r"\(h, T, T\)"):
         plots.head_attention_grid(w[0], list("我是学生"))
 

@@ -42,7 +42,7 @@ def _tensor(ax, left: float, centre: float, row: list, *, outline: str | None = 
 
 
 def _deck(ax, left: float, centre: float):
-    """h cards of shape (T, d_k), head 1 in front: the heads as separate matrices. Returns the right edge."""
+    """h cards of shape (T, d_k), head 0 in front: the heads as separate matrices. Returns the right edge."""
     dx, dy = 0.2, 0.13
     bottom = centre - (len(WORDS) * CELL + (H - 1) * dy) / 2
     for i in reversed(range(H)):
@@ -93,7 +93,7 @@ def split_and_merge():
     # down the right side: attention in every head at once, then the bottom row back to the left
     centre_d = (left_d + right_d) / 2
     box(ax, 7.45, 2.85, 3.1, 0.9, "attention in each head, separately\n每个头各自计算注意力\n"
-        "softmax(Qᵢ Kᵢᵀ / √d_k) Vᵢ  for i = 1 … h", fill=PALETTE["attention"], edge=PALETTE["query"])
+        "softmax(Qᵢ Kᵢᵀ / √d_k) Vᵢ  for i = 0 … h−1", fill=PALETTE["attention"], edge=PALETTE["query"])
     arrow(ax, (centre_d, 3.6), (centre_d, 3.3))
     arrow(ax, (centre_d, 2.4), (centre_d, 2.0))
     _deck(ax, left_d, low_y)
@@ -114,10 +114,10 @@ def split_and_merge():
 
     # the key facts, in the middle on the left
     label(ax, 0.35, 3.0, "B: sentences in a batch, T: tokens (词元) per sentence, h: heads (头).\n"
-          "d_model = h × d_k: 8 = 4 × 2 here (the paper: 512 = 8 × 64).\n"
+          "d_model = h × d_k: 8 = 4 × 2 here (the lesson: 12 = 3 × 4; the paper: 512 = 8 × 64).\n"
           "K and V are split, moved and merged exactly like Q.\n"
-          "The view moves no number: columns 1-2 become head 1, 3-4 head 2 ...", ha="left", size=9.5)
+          "The view moves no number: columns 0-1 become head 0, 2-3 head 1 ...", ha="left", size=9.5)
     for i, colour in enumerate(HEAD_COLOURS):
         ax.add_patch(Rectangle((0.35 + 1.05 * i, 2.15), 0.2, 0.2, facecolor=colour, edgecolor="none"))
-        label(ax, 0.62 + 1.05 * i, 2.25, f"head {i + 1}", size=9.5, ha="left")
+        label(ax, 0.62 + 1.05 * i, 2.25, f"head {i}", size=9.5, ha="left")
     return fig

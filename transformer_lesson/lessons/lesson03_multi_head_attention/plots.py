@@ -16,11 +16,11 @@ __all__ = ["head_attention_grid", "mark_offset"]
 
 
 def head_attention_grid(weights, tokens: Sequence[str], *, fig=None, titles: Sequence[str] | None = None,
-                        annotate: bool = False, vmax: float | None = 1.0):
+                        annotate: bool = False, vmax: float | None = 1.0, colorbar: bool = True):
     """Every head's `(T, T)` attention weights side by side, from `weights` of shape `(h, T, T)`.
 
     The colour scale runs from 0 to `vmax` (1 by default; `None`: the largest weight shown, so that
-    faint untrained patterns stay visible)."""
+    faint untrained patterns stay visible), shown by one colour bar on the right (`colorbar=False`: none)."""
     w = as_array(weights)
     if w.ndim != 3 or w.shape[1:] != (len(tokens), len(tokens)):
         raise ValueError(f"expected weights of shape (h, T, T) with T={len(tokens)} tokens, got {w.shape}")
@@ -41,6 +41,8 @@ def head_attention_grid(weights, tokens: Sequence[str], *, fig=None, titles: Seq
             ax.set_yticks([])
     axes[0].set_ylabel("query")
     fig.supxlabel("key", fontsize=9)
+    if colorbar:
+        fig.colorbar(axes[-1].images[0], ax=list(axes), shrink=0.8, label="weight")
     return fig
 
 

@@ -18,7 +18,9 @@ def _offset_phrase(offset: int) -> str:
     if offset == 0:
         return "the word itself"
     side = "left (earlier)" if offset < 0 else "right (later)"
-    return f"the word {abs(offset)} word{'s' if abs(offset) > 1 else ''} to its {side}"
+    if abs(offset) == 1:
+        return f"the {'previous' if offset < 0 else 'next'} word (1 place to its {'left' if offset < 0 else 'right'})"
+    return f"the word {abs(offset)} places to its {side}"
 
 
 def head_selector_widget(weights_by_model: dict, tokens, *, width: float = 5.0, height: float = 3.6) -> FigureWidget:
