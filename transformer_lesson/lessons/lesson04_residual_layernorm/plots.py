@@ -108,6 +108,9 @@ def loss_curves(curves: dict, *, ax=None, title: str = "", chance: float | None 
     return ax.figure
 
 
+GROUP_COLOURS = ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple")   # group i, in every plot
+
+
 def seed_loss_curves(groups: dict, *, ax=None, title: str = "", chance: float | None = None, smooth: int = 10,
                      thresholds: Sequence[float] = ()):
     """One colour per group {label: [losses of seed 0, losses of seed 1, ...]}, one thin line per seed.
@@ -116,7 +119,7 @@ def seed_loss_curves(groups: dict, *, ax=None, title: str = "", chance: float | 
     `thresholds` are drawn as dashed lines."""
     if ax is None:
         _, ax = new_figure(6.0, 3.5)
-    for colour, (label, runs) in zip(("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple"), groups.items()):
+    for colour, (label, runs) in zip(GROUP_COLOURS, groups.items()):
         for index, values in enumerate(runs):
             values = as_array(values)
             if smooth > 1 and values.size >= smooth:
@@ -141,8 +144,8 @@ def seed_loss_curves(groups: dict, *, ax=None, title: str = "", chance: float | 
 def steps_to_threshold_plot(rows: dict, *, budget: int, ax=None, title: str = "", row_labels: bool = True):
     """Each seed as a dot at the step where it first got below the threshold, one row per run type
     {label: [step or None, ...]}; None ("never within the budget") is drawn in the grey band right of the
-    budget as hollow dots; the median is a black bar with its value. `row_labels=False` leaves the rows
-    unnamed (for a second panel beside a first)."""
+    budget as hollow dots; the median is a black bar with its value. Row i has the colour of group i in
+    `seed_loss_curves`. `row_labels=False` leaves the rows unnamed (for a second panel beside a first)."""
     budget = check_positive_int("budget", budget)
     if ax is None:
         _, ax = new_figure(6.0, 0.9 + 0.6 * len(rows))
@@ -152,8 +155,9 @@ def steps_to_threshold_plot(rows: dict, *, budget: int, ax=None, title: str = ""
         offsets = (np.arange(len(steps)) - (len(steps) - 1) / 2) * min(0.12, 0.6 / max(len(steps), 1))
         reached = np.array([s is not None for s in steps], dtype=bool)
         xs = np.array([never_x if s is None else s for s in steps], dtype=float)
-        ax.scatter(xs[reached], (row + offsets)[reached], s=22, color="tab:blue", alpha=0.8, zorder=3)
-        ax.scatter(xs[~reached], (row + offsets)[~reached], s=22, facecolors="none", edgecolors="tab:blue", zorder=3)
+        colour = GROUP_COLOURS[row % len(GROUP_COLOURS)]
+        ax.scatter(xs[reached], (row + offsets)[reached], s=22, color=colour, alpha=0.8, zorder=3)
+        ax.scatter(xs[~reached], (row + offsets)[~reached], s=22, facecolors="none", edgecolors=colour, zorder=3)
         median = median_steps(steps)
         x = never_x if median is None else median
         ax.plot([x, x], [row - 0.3, row + 0.3], color="black", lw=2.2, zorder=4)
