@@ -218,7 +218,7 @@ class RecallGRU(nn.Module):
 def matched_gru_hidden_size(target_params: int, d_model: int = 32) -> int:
     """The hidden size whose `RecallGRU(d_model, hidden_size)` has the parameter count closest to `target_params`."""
     fixed = count_parameters(RecallEmbedding(d_model)) + len(RECALL_VALUES)          # embedding + read-out bias
-    def size(h: int) -> int:                                   # 3 gates: input and hidden weights, two biases each
+    def size(h: int) -> int:                                   # 2 gates + candidate: input and hidden weights, two biases each
         return fixed + 3 * (d_model * h + h * h + 2 * h) + h * len(RECALL_VALUES)
     return min(range(1, 4 * d_model + 1), key=lambda h: abs(size(h) - target_params))
 
