@@ -1,6 +1,7 @@
 """exercises/ is generated from solutions/, carries nbgrader metadata, and fails only kindly.
 
 - `make exercises` (tools/make_exercises.py) regenerated now gives exactly the committed exercises/;
+- every lesson with an exercise (01-07, 09) has a solution and an exercise notebook;
 - every solution notebook has 2-4 exercises, each with difficulty, time, what it builds toward, a
   collapsible hint, a solution cell and an auto-graded checker cell;
 - an exercise notebook, run top to bottom untouched, fails only in its checker cells, each with the
@@ -19,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS = sorted((ROOT / "solutions").glob("*.ipynb"))
 EXERCISES = sorted((ROOT / "exercises").glob("*.ipynb"))
 LESSONS = ["01_self_attention", "02_positional_encoding", "03_multi_head_attention", "04_residual_layernorm",
-           "05_feed_forward", "06_encoder_decoder", "07_training_and_generation"]
+           "05_feed_forward", "06_encoder_decoder", "07_training_and_generation", "09_from_translator_to_chatgpt"]
 
 
 def _make_exercises_module():
@@ -37,7 +38,7 @@ def _check_cells(nb):
     return [c for c in nb.cells if c.cell_type == "code" and _nbgrader(c).get("grade")]
 
 
-def test_there_is_one_solution_and_one_exercise_notebook_per_lesson_01_to_07():
+def test_there_is_one_solution_and_one_exercise_notebook_per_lesson_with_an_exercise():
     assert [p.stem for p in SOLUTIONS] == LESSONS
     assert [p.stem for p in EXERCISES] == LESSONS
 
