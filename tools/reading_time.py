@@ -2,6 +2,7 @@
 
     python tools/reading_time.py            # a table for every lesson
     python tools/reading_time.py --check    # exit 1 if a lesson's stated time disagrees with the table
+    python tools/reading_time.py --write    # write the measured times into the lessons and the tour's map
 
 A lesson's minutes are the sum of
 - reading its prose: English words at 130 per minute (careful technical reading, often in a second
@@ -11,7 +12,8 @@ A lesson's minutes are the sum of
   "Predict" prompt for 1 minute and each "Think" question for 2 minutes;
 rounded to the nearest 5 minutes. The exercise's minutes are the sum of the "Time about N min" badges of
 the lesson's exercise notebook. Each lesson states both in the line under its title:
-`*About N minutes (reading and running it), plus about M minutes for the exercise. ...*`.
+`*About N minutes (reading and running it), plus about M minutes for the exercise. ...*`, and the tour's
+map (notebooks/00_tour.ipynb, `| NN | topic | ... | N min |`) gives the same N.
 """
 from __future__ import annotations
 
@@ -108,8 +110,26 @@ def lessons() -> list[Path]:
     return sorted(p for p in (ROOT / "notebooks").glob("*.ipynb") if re.match(r"0[1-9]_", p.name))
 
 
+MAP_ROW = re.compile(r"^\| (\d\d) \|.*\| (\d+) min \|$", re.M)
+
+
+def tour_map() -> dict[str, int]:
+    """Lesson number -> minutes, as the tour's map states them."""
+    tour = ROOT / "notebooks" / "00_tour.ipynb"
+    if not tour.exists():
+        return {}
+    nb = nbformat.read(tour, as_version=4)
+    text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    return {number: int(minutes) for number, minutes in MAP_ROW.findall(text)}
+
+
 def problems() -> list[str]:
     found = []
+    mapped = tour_map()
+    for path in lessons():
+        if mapped and mapped.get(path.name[:2]) != estimate(path).rounded:
+            found.append(f"00_tour.ipynb: the map gives lesson {path.name[:2]} {mapped.get(path.name[:2])} min; "
+                         f"the measure gives {estimate(path).rounded} min")
     for path in lessons():
         want, want_exercise = estimate(path).rounded, exercise_minutes(path)
         said, said_exercise = stated(path)
@@ -120,10 +140,51 @@ def problems() -> list[str]:
     return found
 
 
+STATEMENT = re.compile(r"\*About \d+ minutes( \(reading and running it\))?(, plus about \d+ minutes for the exercise)?")
+
+
+def statement(path: Path) -> str:
+    exercise = exercise_minutes(path)
+    plus = f", plus about {exercise} minutes for the exercise" if exercise else ""
+    return f"*About {estimate(path).rounded} minutes (reading and running it){plus}"
+
+
+def write() -> list[str]:
+    """Put the measured times into each lesson's first cell and the tour's map (markdown only)."""
+    changed = []
+    for path in lessons():
+        nb = nbformat.read(path, as_version=4)
+        first = nb.cells[0]
+        new = STATEMENT.sub(statement(path).replace("\\", "\\\\"), first.source, count=1)
+        if new == first.source and not STATEMENT.search(first.source):
+            raise SystemExit(f"{path.name}: no '*About N minutes' line in the first cell to update")
+        if new != first.source:
+            first.source = new
+            nbformat.write(nb, path)
+            changed.append(path.name)
+    tour = ROOT / "notebooks" / "00_tour.ipynb"
+    nb = nbformat.read(tour, as_version=4)
+    minutes = {p.name[:2]: estimate(p).rounded for p in lessons()}
+    edited = False
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            new = MAP_ROW.sub(lambda m: m.group(0)[: m.start(2) - m.start(0)]
+                              + str(minutes.get(m.group(1), int(m.group(2)))) + " min |", cell.source)
+            if new != cell.source:
+                cell.source, edited = new, True
+    if edited:
+        nbformat.write(nb, tour)
+        changed.append(tour.name)
+    return changed
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="fail if a stated time disagrees")
+    parser.add_argument("--write", action="store_true", help="write the measured times into the notebooks")
     args = parser.parse_args(argv)
+    if args.write:
+        print("updated:", ", ".join(write()) or "nothing")
     print(f"{'lesson':36} {'words':>6} {'汉字':>5} {'code':>5} {'figs':>5} {'widgets':>7} "
           f"{'predict':>7} {'think':>5} {'minutes':>8} {'stated':>7} {'exercise':>8}")
     for path in lessons():
