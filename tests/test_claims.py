@@ -44,6 +44,7 @@ from transformer_lesson.lessons.lesson07_training_and_generation import (
     experiments as lesson07,
 )
 from transformer_lesson.lessons.lesson08_why_attention import experiments as lesson08
+from transformer_lesson.lessons.lesson09_from_translator_to_chatgpt import experiments as lesson09
 
 pytestmark = pytest.mark.claims
 
@@ -541,3 +542,78 @@ def test_translator_composes_new_sentences(claim_table, translators, test_pairs)
     fresh = {s: lesson07.new_translations(t, train_pairs, test_pairs) for s, t in translators.items()}
     holds(claim_table, "T-new", ">= 98% of held-out sentences right with a sentence not in training; memory 0 (07 §10)",
           {s: f["new_and_correct"] >= 0.98 * f["total"] and memory["memory_correct"] == 0 for s, f in fresh.items()})
+
+
+# ---- lesson 09: translation as next-token prediction (a decoder-only model), sampling, BERT and RoPE ----------
+
+SAMPLING = {"T 0.5": dict(temperature=0.5), "T 1": dict(temperature=1.0),
+            "T 1, top-k 3": dict(temperature=1.0, top_k=3), "T 1, top-p 0.9": dict(temperature=1.0, top_p=0.9),
+            "T 2": dict(temperature=2.0), "T 2, top-k 3": dict(temperature=2.0, top_k=3),
+            "T 2, top-p 0.9": dict(temperature=2.0, top_p=0.9)}
+
+
+@pytest.fixture(scope="module")
+def decoder_only_models():
+    """The lesson's decoder-only model (4 layers, the translator's recipe), 10 seeds, trained once each."""
+    train_pairs = load_corpus("train")
+    return {s: lesson09.train_decoder_only(train_pairs, seed=s) for s in TRANSLATOR}
+
+
+def test_L09_decoder_only_translates_as_well_as_the_encoder_decoder(claim_table, decoder_only_models, test_pairs):
+    """09 §3: continuing `english <sep>` translates >= 98% of the held-out pairs exactly (the encoder-decoder's
+    98%: claim T-accuracy); the KV cache changes nothing (09 §5: same tokens, logits within 1e-4)."""
+    scores = {s: lesson09.exact_match(m, v, test_pairs)["accuracy"] for s, (m, v, _) in decoder_only_models.items()}
+    print("  decoder-only held-out exact match: " + ", ".join(f"{a:.3f}" for a in scores.values()))
+    holds(claim_table, "L09-accuracy", "decoder-only: >= 98% held-out exact match (09 §3)",
+          {s: a >= 0.98 for s, a in scores.items()})
+    six_words = [en for en, _ in test_pairs if len(tokenize_english(en)) == 6][:20]     # one batch, one length
+    agree = {s: lesson09.kv_cache_agreement(m, torch.tensor([lesson09.lm_sequence(v, en) for en in six_words]), 12)
+             for s, (m, v, _) in decoder_only_models.items()}
+    holds(claim_table, "L09-cache", "cached generation = full recomputation: same tokens, logits within 1e-4 (09 §5)",
+          {s: a["same_tokens"] and a["max_logit_difference"] < 1e-4 for s, a in agree.items()})
+
+
+def test_L09_perfect_memory(claim_table, decoder_only_models, test_pairs):
+    """09 §9, the seed's "perfect memory" sentence: >= 98% of the held-out meanings translated exactly, each with a
+    Chinese sentence found nowhere in training; the model also recalls its training pairs (every 7th: >= 99%)."""
+    train_pairs = load_corpus("train")
+    found = {s: lesson09.memory_vs_model(m, v, train_pairs, test_pairs) for s, (m, v, _) in decoder_only_models.items()}
+    recall = {s: lesson09.exact_match(m, v, train_pairs[::7])["accuracy"] for s, (m, v, _) in decoder_only_models.items()}
+    holds(claim_table, "L09-new", ">= 98% of held-out right with a sentence never seen in training (09 §9)",
+          {s: f["new_and_correct"] >= 0.98 * f["total"] and f["test_in_training"] == 0 for s, f in found.items()})
+    holds(claim_table, "L09-recall", "training pairs (every 7th) recalled exactly: >= 99% (09 §9)",
+          {s: r >= 0.99 for s, r in recall.items()})
+
+
+def test_L09_sampling(claim_table, decoder_only_models):
+    """09 §6: 30 seeded samples of "they study Chinese in the library today". T = 0.5: all the greedy translation;
+    T = 1: top-k 3 and top-p 0.9 get more right than plain sampling; T = 2: plain sampling and top-p 0.9 almost
+    never right, top-k 3 still right in at least a third."""
+    runs = {s: lesson09.sampling_variety(m, v, REORDERED, "他们 今天 在 图书馆 学习 中文", SAMPLING)
+            for s, (m, v, _) in decoder_only_models.items()}
+    print("  right of 30 (" + ", ".join(SAMPLING) + "): "
+          + "; ".join(",".join(str(r[k]["right"]) for k in SAMPLING) for r in runs.values()))
+    holds(claim_table, "L09-cold", "T 0.5: all 30 samples the same, right translation (09 §6)",
+          {s: r["T 0.5"]["distinct"] == 1 and r["T 0.5"]["right"] == 30 for s, r in runs.items()})
+    holds(claim_table, "L09-tail", "T 1: top-k 3 and top-p 0.9 each right more often than plain sampling (09 §6)",
+          {s: r["T 1, top-k 3"]["right"] > r["T 1"]["right"] and r["T 1, top-p 0.9"]["right"] > r["T 1"]["right"]
+           for s, r in runs.items()})
+    holds(claim_table, "L09-hot", "T 2: plain sampling right <= 3 of 30, top-p 0.9 <= 5, top-k 3 >= 10 (09 §6)",
+          {s: r["T 2"]["right"] <= 3 and r["T 2, top-p 0.9"]["right"] <= 5 and r["T 2, top-k 3"]["right"] >= 10
+           for s, r in runs.items()})
+
+
+def test_L09_bert_and_rope(claim_table, test_pairs):
+    """09 §7-8, short runs (3 epochs, 2 layers): without the causal mask the stack scores >= 98% when fed the whole
+    sentence, as in training, but generates <= 70% right; with it, >= 98% both ways; with RoPE instead of the
+    sinusoidal code, >= 98% generated too."""
+    train_pairs = load_corpus("train")
+    runs = {s: {name: lesson09.short_run(train_pairs, test_pairs, seed=s, **kw) for name, kw in
+                (("gpt", {}), ("bert", dict(causal=False)), ("rope", dict(rotary=True)))} for s in TRANSLATOR}
+    print("  generated (gpt, bert, rope): " + "; ".join(
+        f"{r['gpt']['generated']:.2f}, {r['bert']['generated']:.2f}, {r['rope']['generated']:.2f}" for r in runs.values()))
+    holds(claim_table, "L09-bert", "no mask: fed whole >= 98%, generating <= 70%; causal: >= 98% both (09 §8)",
+          {s: r["bert"]["teacher_forced"] >= 0.98 and r["bert"]["generated"] <= 0.7
+           and min(r["gpt"]["teacher_forced"], r["gpt"]["generated"]) >= 0.98 for s, r in runs.items()})
+    holds(claim_table, "L09-rope", "rotary positions: >= 98% generated in the short run (09 §7)",
+          {s: r["rope"]["generated"] >= 0.98 for s, r in runs.items()})
