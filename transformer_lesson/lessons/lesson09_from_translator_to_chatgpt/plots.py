@@ -8,7 +8,6 @@ from __future__ import annotations
 from typing import Sequence
 
 import numpy as np
-from matplotlib.ticker import FuncFormatter, NullFormatter
 
 from ...drawing import as_array, new_figure
 from ..lesson06_encoder_decoder.plots import next_token_bars
@@ -35,7 +34,7 @@ def loss_curves(histories: dict, *, ax=None, smooth: int = 10, title: str = "tra
 
 def kv_cache_costs(rows: Sequence[dict], *, ax=None, title: str = "cost of one new token (每个新词元的开销)"):
     """Milliseconds of CPU time per generated token against the number of tokens before it, with the KV cache
-    (only the new token runs) and without (everything runs again); log scales, ratios written above."""
+    (only the new token runs) and without (everything runs again); lengths on a log scale, ratios written above."""
     if ax is None:
         _, ax = new_figure(6.0, 3.6)
     lengths = [r["length"] for r in rows]
@@ -45,10 +44,8 @@ def kv_cache_costs(rows: Sequence[dict], *, ax=None, title: str = "cost of one n
     for n, f, r in zip(lengths, full, rows):
         ax.annotate(f"×{r['ratio']:.1f}", (n, f), textcoords="offset points", xytext=(0, 7), ha="center", fontsize=8)
     ax.set_xscale("log", base=2)
-    ax.set_yscale("log")
     ax.set_xticks(lengths, [str(n) for n in lengths])
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
-    ax.yaxis.set_minor_formatter(NullFormatter())
+    ax.set_ylim(0, 1.18 * max(full + cached))
     ax.set_xlabel("tokens already generated (length)")
     ax.set_ylabel("ms per new token (CPU time)")
     ax.set_title(title)
@@ -75,7 +72,9 @@ def sampling_panels(fig, distribution: dict, vocab_tokens: Sequence[str], counts
     """Left: the first Chinese token's distribution as the model gives it (grey) and as sampling draws from it after
     temperature, top-k and top-p (blue). Right: how often each translation came out of the samples (the right one
     orange). `distribution` comes from `experiments.first_step_distribution`."""
-    left, right = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.3]})
+    fig.set_layout_engine(None)              # fixed margins: savefig draws once (a widget redraws on every change)
+    left, right = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.3], "left": 0.08, "right": 0.98,
+                                                   "bottom": 0.16, "top": 0.9, "wspace": 0.55})
     model, sampled = as_array(distribution["model"]), as_array(distribution["sampled"])
     order = [int(i) for i in np.argsort(-model, kind="stable")[:top]]
     ys = np.arange(len(order))[::-1]
