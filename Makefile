@@ -86,7 +86,7 @@ lab: $(STAMP_LAB)
 # `make test-portability` instead, under two CPU profiles; `pytest -m claims` runs them alone.
 test: $(STAMP_TEST)
 	@status=0; \
-	$(BIN)/python -m pytest tests -m "not claims" -n auto --dist loadfile; rc=$$?; \
+	$(BIN)/python -m pytest tests -m "not claims"; rc=$$?; \
 	if [ $$rc -ne 0 ] && [ $$rc -ne 5 ]; then status=$$rc; fi; \
 	dirs=""; for d in notebooks solutions; do \
 	  if compgen -G "$$d/*.ipynb" >/dev/null; then dirs="$$dirs $$d"; fi; \
