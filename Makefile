@@ -108,7 +108,7 @@ PROFILES ?=
 # it natively) and the claim tests over many seeds under one of them. The full matrix (nbval under five
 # profiles, claims under two) is test-portability-full, about three times as long.
 CI_PROFILES ?= scalar-4threads,avx2-1thread
-CI_CLAIMS_PROFILES ?= avx2-1thread
+CI_CLAIMS_PROFILES ?= scalar-4threads
 test-portability: $(STAMP_TEST)
 	$(BIN)/python tools/portability.py --profiles $(if $(PROFILES),$(PROFILES),$(CI_PROFILES)) \
 		--claims-profiles $(CI_CLAIMS_PROFILES)
