@@ -10,6 +10,7 @@ from typing import Sequence
 import numpy as np
 
 from ...drawing import as_array, new_figure
+from ..lesson04_residual_layernorm import plots as lesson04_plots
 from ..lesson06_encoder_decoder.plots import next_token_bars
 
 __all__ = ["new_figure", "loss_curves", "kv_cache_costs", "fixed_offset_plot", "next_token_bars",
@@ -17,19 +18,11 @@ __all__ = ["new_figure", "loss_curves", "kv_cache_costs", "fixed_offset_plot", "
 
 
 def loss_curves(histories: dict, *, ax=None, smooth: int = 10, title: str = "training loss (训练损失)"):
-    """The loss of every training step, one line per model (`{label: losses}`), smoothed over `smooth` steps."""
+    """The loss of every training step, one line per model (`{label: losses}`), smoothed over `smooth` steps:
+    lesson 04's training-curve plot, with lesson 09's defaults."""
     if ax is None:
         _, ax = new_figure(6.0, 3.2)
-    for label, losses in histories.items():
-        y = as_array(losses)
-        if smooth > 1 and y.size >= smooth:
-            y = np.convolve(y, np.ones(smooth) / smooth, mode="valid")
-        ax.plot(np.arange(1, y.size + 1) + (smooth - 1 if smooth > 1 else 0), y, label=label)
-    ax.set_xlabel("training step")
-    ax.set_ylabel("loss (nats)")
-    ax.set_title(title)
-    ax.legend(fontsize=8)
-    return ax.figure
+    return lesson04_plots.loss_curves(histories, ax=ax, title=title, smooth=smooth)
 
 
 def kv_cache_costs(rows: Sequence[dict], *, ax=None, title: str = "cost of one new token (每个新词元的开销)"):
