@@ -12,6 +12,8 @@ from .multihead import MultiHeadAttention, capture_attention
 from .positional import PositionalEncoding, sinusoidal_encoding
 from .residual import LayerNorm, ResidualConnection
 from .capstone import Translator, TranslatorConfig, train_translator
+from .decoder_only import DecoderOnlyTransformer
+from .i18n import language, set_language
 
 __version__ = "0.1.0"
 
@@ -21,5 +23,6 @@ __all__ = [
     "MultiHeadAttention", "capture_attention", "LayerNorm", "ResidualConnection", "PositionwiseFeedForward",
     "EncoderLayer", "DecoderLayer", "Encoder", "Decoder", "Transformer",
     "Hypothesis", "greedy_decode", "beam_search", "sample_decode",
-    "train_translator", "Translator", "TranslatorConfig",
+    "train_translator", "Translator", "TranslatorConfig", "DecoderOnlyTransformer",
+    "set_language", "language",
 ]

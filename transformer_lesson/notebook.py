@@ -3,7 +3,7 @@
 Every lesson starts with
 
     from transformer_lesson.notebook import setup
-    setup()
+    setup()                 # the Chinese edition (中文版): setup(lang="zh")
 
 which
 
@@ -14,6 +14,7 @@ which
   reproduces (`below` prints a rounding-level difference as "< 1e-6"), and the outputs of training
   are printed but not compared by the tests (`make test-portability` checks this under several CPU
   profiles);
+- chooses the language of the package's words (`lang`, see `transformer_lesson.i18n`);
 - in a notebook, shows matplotlib figures inline (`%matplotlib inline`);
 - prints tensors and arrays to 3 decimals without scientific notation;
 - sets figure defaults: a modest dpi, figures shown as "retina" PNGs (twice the pixels at the
@@ -124,8 +125,15 @@ def below(value: float, bound: float) -> str:
     return f"< {_power_of_ten(bound)}"
 
 
-def setup(seed: int = 0, dpi: int = 80) -> None:
-    """Seed everything, set print options and figure defaults (see the module docstring)."""
+def setup(seed: int = 0, dpi: int = 80, lang: str = "en") -> None:
+    """Seed everything, set print options and figure defaults (see the module docstring).
+
+    `lang` chooses the language of everything the package says: checker messages, figure titles and
+    labels, widget captions ("en", the default, or "zh" for the Chinese edition, 中文版).
+    """
+    from .i18n import set_language
+
+    set_language(lang)
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
         raise TypeError(f"expected seed to be a non-negative integer, got {seed!r} ({type(seed).__name__})")
     if seed < 0:
