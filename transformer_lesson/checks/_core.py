@@ -18,13 +18,16 @@ import torch
 from torch import nn
 
 from .._validate import shape_str
+from ..i18n import N_, translator
+
+_ = translator("common")
 
 __all__ = [
     "NOT_IMPLEMENTED", "Check", "StepLimit", "checker", "time_limit", "sandbox",
     "join_hints", "randn", "random_mask", "randomize", "is_linear", "shape_str",
 ]
 
-NOT_IMPLEMENTED = "not implemented yet"
+NOT_IMPLEMENTED = N_("not implemented yet")
 """The phrase every checker uses when the learner's code still raises NotImplementedError."""
 
 
@@ -75,18 +78,19 @@ class Check:
         _RUNNING.append(self)
 
     def fail(self, message: str):
-        raise AssertionError(f"{self.title}: {message}")
+        raise AssertionError(f"{self.title}: {message}")  # the title and message come translated
 
     def callable(self, obj, what: str, example: str):
         if not callable(obj):
-            self.fail(f"expected {what}, got {type(obj).__name__}. Call it like this: {example}")
+            self.fail(_("expected {what}, got {kind}. Call it like this: {example}",
+                        what=what, kind=type(obj).__name__, example=example))
 
     def a_class(self, cls, example: str):
         if isinstance(cls, nn.Module):
-            self.fail(f"pass the class itself, not an instance of it: {example}")
+            self.fail(_("pass the class itself, not an instance of it: {example}", example=example))
         if not isinstance(cls, type):
-            self.fail(f"expected a class (an nn.Module subclass), got {type(cls).__name__}. "
-                      f"Call it like this: {example}")
+            self.fail(_("expected a class (an nn.Module subclass), got {kind}. Call it like this: {example}",
+                        kind=type(cls).__name__, example=example))
 
     def build(self, cls, *args, on: str):
         """Construct the learner's class, `on` naming the call ("LayerNorm(d_model=8)"), and check it is an nn.Module."""
@@ -97,8 +101,9 @@ class Check:
     def module(self, obj, example: str) -> None:
         """The learner's class must build an nn.Module (so it has parameters, .eval(), hooks)."""
         if not isinstance(obj, nn.Module):
-            self.fail(f"expected your class to build an nn.Module, got a {type(obj).__name__} object that is not "
-                      f"one; derive it from nn.Module and call super().__init__() first: {example}")
+            self.fail(_("expected your class to build an nn.Module, got a {kind} object that is not one; derive "
+                        "it from nn.Module and call super().__init__() first: {example}",
+                        kind=type(obj).__name__, example=example))
 
     def call(self, fn, *args, on: str, advice: str | Callable[[Exception], str] = "", **kwargs):
         """Run learner code on copies of the tensors given, with a time limit; translate NotImplementedError,
@@ -109,9 +114,9 @@ class Check:
         try:
             result = _time_limited(lambda: fn(*copies, **kwcopies), time_limit())
         except NotImplementedError:
-            raise AssertionError(
-                f"{self.title}: {NOT_IMPLEMENTED}. Replace `raise NotImplementedError()` with your code, "
-                "run that cell, then run this check again.") from None
+            raise AssertionError(self.title + ": " + _(
+                "{not_implemented}. Replace `raise NotImplementedError()` with your code, run that cell, then "
+                "run this check again.", not_implemented=_(NOT_IMPLEMENTED))) from None
         except _Stopped as stop:
             raise AssertionError(f"{self.title}: {stop.describe(on)}") from None
         except Exception as error:  # the learner's code crashed: say on which input, keep the traceback
@@ -120,34 +125,39 @@ class Check:
                     advice = advice(error)
                 except Exception:  # a diagnosis that fails must not hide the learner's own error
                     advice = ""
-            extra = f"\nHint: {advice}" if advice else ""
-            raise AssertionError(f"{self.title}: your code crashed on {on}:\n    {type(error).__name__}: "
-                                 f"{error}{extra}\n(the traceback above shows the line)") from error
+            extra = _("\nHint: {advice}", advice=advice) if advice else ""
+            raise AssertionError(self.title + ": " + _(
+                "your code crashed on {on}:\n    {kind}: {error}{extra}\n(the traceback above shows the line)",
+                on=on, kind=type(error).__name__, error=error, extra=extra)) from error
         names = _argument_names(fn, len(args), list(kwargs))
         for name, original, copy in zip(names, list(args) + list(kwargs.values()),
                                         copies + list(kwcopies.values())):
             if isinstance(original, torch.Tensor) and not _unchanged(original, copy):
-                self.fail(f"原地修改 (in-place change): your code changed its input `{name}` in place on {on}, "
-                          f"e.g. with `{name} /= ...`, `{name} -= ...`, `{name} += ...` or a method ending in _ "
-                          f"such as `{name}.masked_fill_(...)`; the caller's tensor is then different afterwards. "
-                          f"Make a new tensor instead: `{name} = {name} / ...`.")
+                self.fail(_("原地修改 (in-place change): your code changed its input `{name}` in place on {on}, "
+                            "e.g. with `{name} /= ...`, `{name} -= ...`, `{name} += ...` or a method ending in _ "
+                            "such as `{name}.masked_fill_(...)`; the caller's tensor is then different afterwards. "
+                            "Make a new tensor instead: `{name} = {name} / ...`.", name=name, on=on))
         return result
 
     def tensor(self, value, name: str, on: str, shape: Sequence[int], described: str,
                kind: str = "float", shape_hints: dict | None = None) -> torch.Tensor:
         """Stage 2: a tensor of the right shape and kind (float / bool)."""
         if not isinstance(value, torch.Tensor):
-            self.fail(f"expected {name} to be a torch.Tensor {described}, got {type(value).__name__} (on {on})")
+            self.fail(_("expected {name} to be a torch.Tensor {described}, got {kind} (on {on})",
+                        name=name, described=described, kind=type(value).__name__, on=on))
         if tuple(value.shape) != tuple(shape):
             hint = (shape_hints or {}).get(tuple(value.shape))
             hint = hint(value) if callable(hint) else hint         # a hint may look at the numbers too
             wanted = described if described == shape_str(shape) else f"{described} = {shape_str(shape)}"
-            self.fail(f"expected {name} of shape {wanted} on {on}, got {shape_str(value.shape)}"
-                      + (f".\nLikely mistake: {hint}" if hint else ""))
+            self.fail(_("expected {name} of shape {wanted} on {on}, got {shape}",
+                        name=name, wanted=wanted, on=on, shape=shape_str(value.shape))
+                      + (_(".\nLikely mistake: {hint}", hint=hint) if hint else ""))
         if kind == "float" and not value.is_floating_point():
-            self.fail(f"expected {name} to hold floating-point numbers, got dtype {value.dtype} (on {on})")
+            self.fail(_("expected {name} to hold floating-point numbers, got dtype {dtype} (on {on})",
+                        name=name, dtype=value.dtype, on=on))
         if kind == "bool" and value.dtype != torch.bool:
-            self.fail(f"expected {name} to be a boolean tensor (dtype torch.bool), got dtype {value.dtype} (on {on})")
+            self.fail(_("expected {name} to be a boolean tensor (dtype torch.bool), got dtype {dtype} (on {on})",
+                        name=name, dtype=value.dtype, on=on))
         return value
 
     def repeatable(self, module, *args, first: torch.Tensor, on: str) -> None:
@@ -155,12 +165,12 @@ class Check:
         again = self.call(module, *args, on=on)
         if (isinstance(again, torch.Tensor) and again.shape == first.shape
                 and not torch.equal(torch.nan_to_num(again), torch.nan_to_num(first))):
-            self.fail(f"the output changes between two calls on the same input in eval mode ({on}), so something "
-                      "random is still switched on: most likely dropout left on in eval. F.dropout(x, p) drops at "
-                      "random even after .eval(), because its `training` argument defaults to True (and "
-                      "training=True keeps it on for good). Use an nn.Dropout module (self.dropout = nn.Dropout(p) "
-                      "in __init__, self.dropout(x) in forward), which .eval() switches off, or "
-                      "F.dropout(x, p, training=self.training).")
+            self.fail(_("the output changes between two calls on the same input in eval mode ({on}), so something "
+                        "random is still switched on: most likely dropout left on in eval. F.dropout(x, p) drops at "
+                        "random even after .eval(), because its `training` argument defaults to True (and "
+                        "training=True keeps it on for good). Use an nn.Dropout module (self.dropout = nn.Dropout(p) "
+                        "in __init__, self.dropout(x) in forward), which .eval() switches off, or "
+                        "F.dropout(x, p, training=self.training).", on=on))
 
     def numbers(self, actual: torch.Tensor, expected: torch.Tensor, name: str, on: str,
                 variants: Iterable[tuple[str, Callable[[], torch.Tensor]]] = (), fallback: str = "",
@@ -180,26 +190,30 @@ class Check:
         if actual.is_floating_point() and not torch.isfinite(actual).all() and torch.isfinite(expected).all():
             bad = "NaN" if torch.isnan(actual).any() else "inf"
             hint = _match(actual, variants, m_atol, rtol)
-            self.fail(f"{name} contains {bad} on {on}, where every value should be finite."
-                      + (f"\nLikely mistake: {hint}" if hint else
-                         "\nA NaN usually comes from a softmax over a row that is all -inf, or from 0/0."))
+            self.fail(_("{name} contains {bad} on {on}, where every value should be finite.", name=name, bad=bad, on=on)
+                      + (_("\nLikely mistake: {hint}", hint=hint) if hint else
+                         _("\nA NaN usually comes from a softmax over a row that is all -inf, or from 0/0.")))
         hint = _match(actual, variants, m_atol, rtol)
         diff = _max_diff(actual, expected)
         if hint:
-            self.fail(f"wrong {name} on {on} (largest difference {diff:.3g}).\nLikely mistake: {hint}")
-        self.fail(f"wrong {name} on {on} (largest difference {diff:.3g}); it matches none of the usual "
-                  f"mistakes." + (f" Things to check: {fallback}" if fallback else ""))
+            self.fail(_("wrong {name} on {on} (largest difference {diff:.3g}).\nLikely mistake: {hint}",
+                        name=name, on=on, diff=diff, hint=hint))
+        self.fail(_("wrong {name} on {on} (largest difference {diff:.3g}); it matches none of the usual mistakes.",
+                    name=name, on=on, diff=diff)
+                  + (_(" Things to check: {fallback}", fallback=fallback) if fallback else ""))
 
     def _low_precision(self, actual, expected, name, on, variants) -> None:
         """A float16/bfloat16 result where float32 was expected: name the dtype, whatever else is wrong."""
-        fix = ("Compute in the inputs' dtype: remove the .half() / .to(torch.float16) / dtype=torch.float16 "
-               "(float16 keeps only about 3 significant digits).")
+        fix = _("Compute in the inputs' dtype: remove the .half() / .to(torch.float16) / dtype=torch.float16 "
+                "(float16 keeps only about 3 significant digits).")
         if actual.shape == expected.shape and _same(actual, expected, 2e-2, 2e-2):
-            self.fail(f"{name} has dtype {actual.dtype} on {on}, but the inputs are torch.float32 and so must the "
-                      f"result be; its numbers are right to {actual.dtype} precision. {fix}")
+            self.fail(_("{name} has dtype {dtype} on {on}, but the inputs are torch.float32 and so must the "
+                        "result be; its numbers are right to {dtype} precision. {fix}",
+                        name=name, dtype=actual.dtype, on=on, fix=fix))
         hint = _match(actual, variants, 2e-2, 2e-2)
-        self.fail(f"wrong {name} on {on}, and it has dtype {actual.dtype} where the inputs are torch.float32. {fix}"
-                  + (f"\nLikely mistake as well: {hint}" if hint else ""))
+        self.fail(_("wrong {name} on {on}, and it has dtype {dtype} where the inputs are torch.float32. {fix}",
+                    name=name, on=on, dtype=actual.dtype, fix=fix)
+                  + (_("\nLikely mistake as well: {hint}", hint=hint) if hint else ""))
 
     def expected(self, compute: Callable, what: str):
         """Compute a reference value that uses the learner's own submodules; their errors are theirs to see."""
@@ -208,11 +222,12 @@ class Check:
         except _Stopped as stop:
             raise AssertionError(f"{self.title}: {stop.describe(what)}") from None
         except Exception as error:
-            raise AssertionError(f"{self.title}: {what} crashed:\n    {type(error).__name__}: {error}\n"
-                                 "(the traceback above shows the line)") from error
+            raise AssertionError(self.title + ": " + _(
+                "{what} crashed:\n    {kind}: {error}\n(the traceback above shows the line)",
+                what=what, kind=type(error).__name__, error=error)) from error
 
     def passed(self) -> None:
-        print(f"✓ {self.title}: all checks passed")
+        print("✓ " + self.title + ": " + _("all checks passed"))
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -237,7 +252,7 @@ def _argument_names(fn, n_positional: int, keywords: list) -> list[str]:
                   if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
     except (TypeError, ValueError):
         params = []
-    names = [params[i] if i < len(params) else f"argument {i + 1}" for i in range(n_positional)]
+    names = [params[i] if i < len(params) else _("argument {number}", number=i + 1) for i in range(n_positional)]
     return names + list(keywords)
 
 
@@ -245,16 +260,17 @@ class _Stopped(BaseException):
     """Raised inside the learner's code to stop it (BaseException: a learner's `except Exception` cannot swallow it)."""
 
     def describe(self, on: str) -> str:
-        return self.args[0].format(on=on) if self.args else f"your code was stopped on {on}"
+        return self.args[0].format(on=on) if self.args else _("your code was stopped on {on}", on=on)
 
 
 class _TimeLimit(_Stopped):
     seconds = 0.0                                  # set by _time_limited to the limit in force
 
     def describe(self, on: str) -> str:
-        return (f"your code ran for more than {self.seconds:g} s on {on} and was stopped. A correct solution takes "
-                "a few milliseconds, so this is most likely an infinite loop: a `while` whose condition never "
-                "becomes False, or a loop that never reaches its `break` (its counter or list never changes).")
+        return _("your code ran for more than {seconds:g} s on {on} and was stopped. A correct solution takes "
+                 "a few milliseconds, so this is most likely an infinite loop: a `while` whose condition never "
+                 "becomes False, or a loop that never reaches its `break` (its counter or list never changes).",
+                 seconds=self.seconds, on=on)
 
 
 def _time_limited(compute: Callable, seconds: float | None):
@@ -310,12 +326,12 @@ class StepLimit:
         length = len(prefix) if isinstance(prefix, (list, tuple)) else (
             prefix.numel() if isinstance(prefix, torch.Tensor) else 0)
         if self.count > self.max_calls or length > self.max_prefix:
-            what = (f"called step_fn {self.count} times" if self.count > self.max_calls
-                    else f"called step_fn with a prefix of {length} tokens")
-            raise _Stopped(f"your loop {what} on {{on}}, where max_len={self.max_len} allows at most "
-                           f"{self.max_len} generated tokens, and was stopped before it used up the memory. Likely "
-                           "mistake: the loop does not stop — it must end after max_len steps and when the chosen "
-                           "token is eos_id (check the loop's condition and its `break`).")
+            what = (_("called step_fn {count} times", count=self.count) if self.count > self.max_calls
+                    else _("called step_fn with a prefix of {length} tokens", length=length))
+            raise _Stopped(_("your loop {what} on {{on}}, where max_len={max_len} allows at most {max_len} generated "
+                             "tokens, and was stopped before it used up the memory. Likely mistake: the loop does "
+                             "not stop — it must end after max_len steps and when the chosen token is eos_id (check "
+                             "the loop's condition and its `break`).", what=what, max_len=self.max_len))
         return self.step_fn(prefix)
 
     def __getattr__(self, name):
@@ -323,7 +339,7 @@ class StepLimit:
 
 
 _RUNNING: list = []
-THE_INPUTS = "the checker's inputs"
+THE_INPUTS = N_("the checker's inputs")
 
 
 def checker(check):
@@ -337,14 +353,14 @@ def checker(check):
             raise
         except _Stopped as stop:
             title = _RUNNING[depth].title if len(_RUNNING) > depth else check.__name__
-            raise AssertionError(f"{title}: {stop.describe(THE_INPUTS)}") from None
+            raise AssertionError(f"{title}: {stop.describe(_(THE_INPUTS))}") from None
         except Exception as error:
             title = _RUNNING[depth].title if len(_RUNNING) > depth else check.__name__
-            raise AssertionError(
-                f"{title}: your code did something this check did not expect, and checking it failed with "
-                f"{type(error).__name__}: {error}\nCompare your class or function with what the exercise asks "
-                f"for (help({check.__name__}) lists the names and shapes it expects); the traceback above "
-                "shows where.") from error
+            raise AssertionError(title + ": " + _(
+                "your code did something this check did not expect, and checking it failed with {kind}: {error}\n"
+                "Compare your class or function with what the exercise asks for (help({checker}) lists the names "
+                "and shapes it expects); the traceback above shows where.",
+                kind=type(error).__name__, error=error, checker=check.__name__)) from error
         finally:
             del _RUNNING[depth:]
     return run
@@ -382,7 +398,7 @@ def join_hints(hints: Sequence[str]) -> str | None:
         return None
     if len(hints) == 1:
         return hints[0]
-    return "one of these (your result fits each of them):\n  - " + "\n  - ".join(hints)
+    return _("one of these (your result fits each of them):") + "\n  - " + "\n  - ".join(hints)
 
 
 # ---------------------------------------------------------------------------------------------------
