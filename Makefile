@@ -1,5 +1,6 @@
 # Transformer Principles (Transformer 原理): the two commands.
 #   make lab    create .venv if missing, install what is missing, open the course in JupyterLab
+#   make lab-zh the same, opening the Chinese edition (中文版, zh/)
 #   make test   the same install (with the test extra), then the test suite (all but the seed sweep)
 #   make bench  is code written from scratch slow? (the course's modules against PyTorch's)
 #   make test-portability   stored outputs and claim tests under other CPU profiles (CI runs it)
@@ -34,11 +35,13 @@ START := $(shell date +%s)
 STAMP_LAB  := $(VENV)/.installed-lab
 STAMP_TEST := $(VENV)/.installed-test
 
-.PHONY: help lab test test-portability test-portability-full bench bench-training bench-kv-cache bench-notebooks install install-test torch notebook notebooks exercises
+.PHONY: help lab lab-zh test test-browser test-portability test-portability-full bench bench-training bench-kv-cache bench-notebooks install install-test torch notebook notebooks exercises
 
 help:
 	@echo "make lab    open the course in JupyterLab (creates .venv and installs on first run)"
+	@echo "make lab-zh 打开中文版课程 (the Chinese edition, zh/notebooks/00_tour.ipynb)"
 	@echo "make test   run the tests (same install, plus the test extra; the seed sweep is in test-portability)"
+	@echo "make test-browser  every notebook (both editions) in JupyterLab in headless Chromium, widgets moved"
 	@echo "make test-portability  nbval under two other CPU profiles and the claim tests over seeds (CI runs it)"
 	@echo "make test-portability-full  nbval under five CPU profiles, claims under two (about 3x as long)"
 	@echo "make bench  python -m transformer_lesson.bench (from-scratch modules vs PyTorch's)"
@@ -80,25 +83,31 @@ install-test: $(STAMP_TEST)
 lab: $(STAMP_LAB)
 	$(BIN)/jupyter lab $(wildcard $(NOTEBOOK)) --ServerApp.root_dir=. --ip=127.0.0.1 --port=$(PORT) $(ALLOW_ROOT)
 
-# Package tests, then the stored notebooks under nbval (only folders that hold notebooks,
-# so this works before they exist). pytest's exit 5 ("no tests collected") is not a failure.
-# The claim tests (tests/test_claims.py, every claim over many seeds, ~5 minutes) run in
-# `make test-portability` instead, under two CPU profiles; `pytest -m claims` runs them alone.
+lab-zh:
+	@$(MAKE) --no-print-directory lab NOTEBOOK=zh/notebooks/00_tour.ipynb
+
+# One pytest run over the package tests and, under nbval, the stored notebooks of both editions (English
+# notebooks/ solutions/, Chinese zh/notebooks/ zh/solutions/), spread over the CPU cores by pytest-xdist:
+# --dist loadscope keeps each test module and each notebook in one worker, so a notebook's cells run in
+# order in one kernel. The claim tests (every claim over many seeds) run in `make test-portability`; the
+# browser test opens BROWSER_SUBSET here (run all + widgets) and checks every Chinese notebook's fonts;
+# `make test-browser` runs every notebook in JupyterLab. pytest's exit 5 ("no tests collected") is no failure.
+JOBS ?= auto
+BROWSER_SUBSET ?= notebooks/06_encoder_decoder.ipynb,zh/notebooks/06_encoder_decoder.ipynb,zh/solutions/05_feed_forward.ipynb
+NBVAL_ARGS := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 test: $(STAMP_TEST)
-	@status=0; \
-	$(BIN)/python -m pytest tests -m "not claims"; rc=$$?; \
-	if [ $$rc -ne 0 ] && [ $$rc -ne 5 ]; then status=$$rc; fi; \
-	dirs=""; for d in notebooks solutions; do \
+	@dirs=""; for d in notebooks solutions zh/notebooks zh/solutions; do \
 	  if compgen -G "$$d/*.ipynb" >/dev/null; then dirs="$$dirs $$d"; fi; \
 	done; \
-	if [ -n "$$dirs" ]; then \
-	  $(BIN)/python -m pytest --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg $$dirs; rc=$$?; \
-	  if [ $$rc -ne 0 ] && [ $$rc -ne 5 ]; then status=$$rc; fi; \
-	else \
-	  echo "no notebooks yet: nbval skipped"; \
-	fi; \
+	TL_BROWSER_NOTEBOOKS="$(BROWSER_SUBSET)" $(BIN)/python -m pytest -n $(JOBS) --dist loadscope \
+	  -m "not claims" $(NBVAL_ARGS) tests $$dirs; rc=$$?; \
 	echo "make test: total wall time $$(( $$(date +%s) - $(START) )) s"; \
-	exit $$status
+	if [ $$rc -ne 0 ] && [ $$rc -ne 5 ]; then exit $$rc; fi
+
+# Every notebook of both editions in JupyterLab in headless Chromium: run all, move every widget's
+# controls, no tofu in Chinese text (CI runs it after make test).
+test-browser: $(STAMP_TEST)
+	$(BIN)/python -m pytest tests/browser -p no:cacheprovider
 
 # A learner's CPU is not ours: nbval over every notebook and solution, and tests/test_claims.py, each
 # under several CPU profiles (PyTorch's vector kernels, MKL's code path, thread count); see the tool.
@@ -133,6 +142,7 @@ bench-notebooks: $(STAMP_TEST)
 # tests/test_exercises.py fails when exercises/ is out of date.
 exercises: $(STAMP_TEST)
 	$(BIN)/python tools/make_exercises.py solutions exercises
+	$(BIN)/python tools/make_exercises.py zh/solutions zh/exercises
 
 # Re-execute notebooks from a fresh kernel and store their outputs (what nbval compares against):
 #   make notebooks                       every lesson and solution
@@ -146,5 +156,5 @@ notebook: $(STAMP_TEST)
 	$(BIN)/python tools/clean_notebooks.py $(NB)
 
 notebooks: $(STAMP_TEST)
-	$(EXECUTE) notebooks/*.ipynb solutions/*.ipynb
-	$(BIN)/python tools/clean_notebooks.py notebooks/*.ipynb solutions/*.ipynb
+	$(EXECUTE) notebooks/*.ipynb solutions/*.ipynb zh/notebooks/*.ipynb zh/solutions/*.ipynb
+	$(BIN)/python tools/clean_notebooks.py notebooks/*.ipynb solutions/*.ipynb zh/notebooks/*.ipynb zh/solutions/*.ipynb

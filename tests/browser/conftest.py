@@ -23,21 +23,6 @@ def unavailable(reason: str):
     pytest.skip(f"browser test skipped: {reason}")
 
 
-def _fontconfig(workdir: Path) -> Path | None:
-    """A fontconfig file adding the course's Noto Sans SC, so Chinese text renders in the screenshots."""
-    try:  # the package the course's figures take it from (importing transformer_lesson would import torch)
-        import pylopdf_fonts_zh_cn
-        font_dir = Path(pylopdf_fonts_zh_cn.sans_path()).parent
-    except Exception:
-        return None
-    conf = workdir / "fonts.conf"
-    conf.write_text(
-        '<?xml version="1.0"?>\n<!DOCTYPE fontconfig SYSTEM "fonts.dtd">\n<fontconfig>\n'
-        '  <include ignore_missing="yes">/etc/fonts/fonts.conf</include>\n'
-        f"  <dir>{font_dir}</dir>\n  <cachedir>{workdir / 'fontconfig-cache'}</cachedir>\n</fontconfig>\n")
-    return conf
-
-
 @pytest.fixture(scope="session")
 def chromium_path() -> str:
     path = ld.find_chromium()
@@ -54,11 +39,7 @@ def browser(chromium_path, tmp_path_factory):
     except ImportError as e:
         unavailable(f"the Python package playwright is not installed ({e}); run `make test`, "
                     f"or `pip install -e '.[test]'`; {ld.INSTALL_HINT}")
-    workdir = tmp_path_factory.mktemp("chromium")
-    env = dict(os.environ)
-    conf = _fontconfig(workdir)
-    if conf is not None:
-        env["FONTCONFIG_FILE"] = str(conf)
+    env = dict(os.environ)  # the system's fonts, as on a learner's machine (no font of the test's own)
     start = time.monotonic()
     pw = sync_playwright().start()
     try:
@@ -93,6 +74,17 @@ def lab(tmp_path_factory):
     TIMINGS.append(("(JupyterLab server start)", {"total": time.monotonic() - start}))
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def cjk_families() -> set[str]:
+    """Families of the system's fonts that cover Chinese: a Chinese learner's machine has one, and so must this."""
+    families = ld.cjk_families()
+    if not families:
+        unavailable("no font with Chinese glyphs is installed (fontconfig: `fc-list :lang=zh` is empty), so "
+                    "JupyterLab would show Chinese text as tofu boxes; install one: Debian/Ubuntu "
+                    "`sudo apt-get install fonts-noto-cjk`, Fedora `sudo dnf install google-noto-sans-cjk-fonts`")
+    return families
 
 
 @pytest.fixture

@@ -21,7 +21,10 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "browser"
-NOTEBOOK_DIRS = ("notebooks", "solutions")
+NOTEBOOK_DIRS = ("notebooks", "solutions", "zh/notebooks", "zh/solutions")
+# TL_BROWSER_NOTEBOOKS: comma-separated glob patterns (repository-relative) choosing which notebooks the
+# run-all test opens; unset = every notebook of NOTEBOOK_DIRS (the full browser run, `make test-browser`).
+SELECT_ENV = "TL_BROWSER_NOTEBOOKS"
 TOKEN = "transformer-lesson-browser-test"
 
 # Flags for a headless Chromium on a machine with no network beyond loopback (as root, in a sandbox):
@@ -81,10 +84,77 @@ def find_chromium() -> str | None:
     return None
 
 
-def notebooks(repo: Path = REPO) -> list[str]:
-    """Every notebook under notebooks/ and solutions/, as repository-relative POSIX paths."""
-    return [p.relative_to(repo).as_posix()
-            for d in NOTEBOOK_DIRS for p in sorted((repo / d).glob("*.ipynb"))]
+def notebooks(repo: Path = REPO, select: str | None = None) -> list[str]:
+    """Every notebook under NOTEBOOK_DIRS (or those matching `select` / $TL_BROWSER_NOTEBOOKS, comma-separated
+    glob patterns), as repository-relative POSIX paths."""
+    import fnmatch
+
+    found = [p.relative_to(repo).as_posix() for d in NOTEBOOK_DIRS for p in sorted((repo / d).glob("*.ipynb"))]
+    select = os.environ.get(SELECT_ENV, "") if select is None else select
+    patterns = [p.strip() for p in select.split(",") if p.strip()]
+    return [nb for nb in found if any(fnmatch.fnmatch(nb, p) for p in patterns)] if patterns else found
+
+
+def chinese_notebooks(repo: Path = REPO) -> list[str]:
+    """Every notebook of the Chinese edition (zh/notebooks, zh/solutions, zh/exercises)."""
+    return [p.relative_to(repo).as_posix() for d in ("zh/notebooks", "zh/solutions", "zh/exercises")
+            for p in sorted((repo / d).glob("*.ipynb"))]
+
+
+# ---- Chinese text in a real font, not tofu ------------------------------------------------------------
+
+HAN = re.compile(r"[\u4e00-\u9fff]")
+
+# Marks up to `limit` elements whose own text holds Chinese characters, spread over the whole notebook
+# (markdown, code, outputs, widget captions), and returns how many characters each holds.
+JS_MARK_CJK = r"""([root, limit]) => {
+  const han = /[\u4e00-\u9fff]/g;
+  const found = [];
+  for (const el of document.querySelectorAll(root + ' *')) {
+    let own = '';
+    for (const n of el.childNodes) if (n.nodeType === Node.TEXT_NODE) own += n.textContent;
+    const count = (own.match(han) || []).length;
+    if (count && el.getClientRects().length) found.push([el, count, own.trim().slice(0, 40)]);
+  }
+  const step = Math.max(1, Math.floor(found.length / limit));
+  const picked = found.filter((_, i) => i % step === 0).slice(0, limit);
+  picked.forEach(([el], i) => el.setAttribute('data-cjk-probe', String(i)));
+  return {total: found.length, probes: picked.map(([_, count, text]) => ({count, text}))};
+}"""
+
+
+def cjk_families(env: dict | None = None) -> set[str]:
+    """Font families fontconfig (as Chromium sees it, under `env`) says cover Chinese (`fc-list :lang=zh`)."""
+    try:
+        out = subprocess.run(["fc-list", ":lang=zh", "family"], capture_output=True, text=True, timeout=60,
+                             env=env).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return set()
+    return {name.strip() for line in out.splitlines() for name in line.split(",") if name.strip()}
+
+
+def tofu(page, root: str, families: set[str], limit: int = 60) -> tuple[int, list[str]]:
+    """(elements checked, problems): each checked element's Chinese characters must be drawn by fonts that
+    cover Chinese. Chromium reports the fonts it used for an element's text (DevTools' CSS domain); with no
+    such font the characters come out as tofu boxes drawn by another font (e.g. "DejaVu Sans")."""
+    page.evaluate("() => document.querySelectorAll('[data-cjk-probe]').forEach(e => e.removeAttribute('data-cjk-probe'))")
+    marked = page.evaluate(JS_MARK_CJK, [root, limit])
+    cdp = page.context.new_cdp_session(page)
+    try:
+        cdp.send("DOM.enable")
+        cdp.send("CSS.enable")
+        doc = cdp.send("DOM.getDocument", {"depth": 0})["root"]["nodeId"]
+        problems = []
+        for index, probe in enumerate(marked["probes"]):
+            node = cdp.send("DOM.querySelector", {"nodeId": doc, "selector": f'[data-cjk-probe="{index}"]'})["nodeId"]
+            fonts = cdp.send("CSS.getPlatformFontsForNode", {"nodeId": node})["fonts"]
+            covered = sum(f["glyphCount"] for f in fonts if f["familyName"] in families)
+            if covered < probe["count"]:
+                used = ", ".join(f"{f['familyName']} ({f['glyphCount']})" for f in fonts)
+                problems.append(f"{probe['text']!r}: {probe['count']} Chinese characters, drawn with {used}")
+        return len(marked["probes"]), problems
+    finally:
+        cdp.detach()
 
 
 def free_port() -> int:

@@ -13,6 +13,12 @@ Screenshots of each widget cell before and after go to tests/artifacts/browser/<
 steps.json (what was moved), timings.txt and the server's jupyterlab.log; seconds per notebook are
 printed at the end of the pytest run.
 
+Every notebook of the Chinese edition (zh/) is also opened as stored (no run) and its Chinese text
+(markdown, code comments, outputs) must be drawn in a font that has Chinese glyphs, not as tofu boxes;
+in the Chinese notebooks the run-all test opens, the widgets' captions are checked the same way after
+their controls moved. `make test` opens a subset in the run-all test (TL_BROWSER_NOTEBOOKS, see the
+Makefile); `make test-browser` opens every notebook.
+
 No Chromium: skipped with a note on how to install it (`apt-get install chromium`); under CI=true: fails.
 TL_BROWSER_RUN_TIMEOUT (seconds, default 420) bounds one notebook's run-all.
 """
@@ -34,6 +40,7 @@ except ImportError:  # the `browser` fixture skips (or fails under CI) with the 
     PlaywrightTimeoutError = TimeoutError
 
 NOTEBOOKS = ld.notebooks()
+CHINESE = ld.chinese_notebooks()
 RUN_TIMEOUT = float(os.environ.get("TL_BROWSER_RUN_TIMEOUT", "420"))  # seconds for one notebook's run-all
 WIDGET_TIMEOUT = 30.0  # seconds for a widget to render, or to redraw after a control moves
 
@@ -204,8 +211,39 @@ def _move_controls(page, cell, label: str) -> list[str]:
     return moved
 
 
+def _open(page, lab, notebook: str, cells: int) -> None:
+    page.goto(lab.url(notebook, "w-" + _slug(notebook)))
+    page.wait_for_function(
+        """([nb, n]) => document.querySelectorAll(nb + ' .jp-Cell').length === n""", arg=[NB, cells],
+        timeout=120_000)
+
+
+@pytest.mark.parametrize("notebook", CHINESE)
+def test_a_chinese_notebook_shows_its_chinese_in_a_chinese_font(notebook, browser_context, lab, cjk_families,
+                                                               timings):
+    start = time.monotonic()
+    page = browser_context.new_page()
+    page.set_default_timeout(60_000)
+    try:
+        _open(page, lab, notebook, len(lab.saved_notebook(notebook)["cells"]))
+        page.wait_for_timeout(500)  # markdown and outputs render after the cells appear
+        checked, problems = ld.tofu(page, NB, cjk_families)
+        assert checked >= 5, f"{notebook}: only {checked} elements with Chinese text were found"
+        assert not problems, f"{notebook}: Chinese text drawn without Chinese glyphs (tofu):\n" + "\n".join(problems)
+    except BaseException:
+        out_dir = ld.ARTIFACTS / _slug(notebook)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(out_dir / "tofu-failure.png"))
+        raise
+    finally:
+        timings.append((notebook + " (fonts)", {"total": time.monotonic() - start}))
+        page.close()
+        lab.shutdown_kernels(wait=False)
+
+
 @pytest.mark.parametrize("notebook", NOTEBOOKS)
-def test_notebook_runs_clean_and_its_widgets_respond_in_jupyterlab(notebook, browser_context, lab, timings):
+def test_notebook_runs_clean_and_its_widgets_respond_in_jupyterlab(notebook, browser_context, lab, timings,
+                                                                   request):
     # the browser first: with no Chromium the test skips before a server starts.
     t = {}
     start = time.monotonic()
@@ -223,10 +261,7 @@ def test_notebook_runs_clean_and_its_widgets_respond_in_jupyterlab(notebook, bro
     page.set_default_timeout(60_000)
     try:
         # ---- open; wait for every cell and an idle kernel ----
-        page.goto(lab.url(notebook, "w-" + _slug(notebook)))
-        page.wait_for_function(
-            """([nb, n]) => document.querySelectorAll(nb + ' .jp-Cell').length === n""", arg=[NB, len(cells)],
-            timeout=120_000)
+        _open(page, lab, notebook, len(cells))
         t["load"] = time.monotonic() - start
         opened = page.wait_for_function(
             """() => { const d = document.querySelector('.jp-Dialog');  // e.g. "Select Kernel"
@@ -305,6 +340,9 @@ def test_notebook_runs_clean_and_its_widgets_respond_in_jupyterlab(notebook, bro
             page.wait_for_function(JS_IMAGES_LOADED, arg=cell.element_handle(), timeout=WIDGET_TIMEOUT * 1000)
             cell.screenshot(path=str(out_dir / f"cell{i:02d}-after.png"))
         t["widgets"] = time.monotonic() - t0
+        if notebook.startswith("zh/"):  # the captions the controls produced, in Chinese: a real font, no tofu
+            checked, problems = ld.tofu(page, NB, request.getfixturevalue("cjk_families"), limit=120)
+            assert not problems, f"{notebook}: Chinese text drawn without Chinese glyphs (tofu):\n" + "\n".join(problems)
         (out_dir / "steps.json").write_text(json.dumps({"widget_cells": widget_cells, "steps": steps}, indent=1))
     except BaseException:
         try:
