@@ -19,6 +19,11 @@ def test_every_lesson_states_the_time_its_text_measures():
     assert reading_time.problems() == []
 
 
+def test_every_chinese_lesson_states_the_time_its_own_text_measures():
+    assert reading_time.lessons("zh"), "no Chinese lessons found"
+    assert reading_time.problems(("zh",)) == []
+
+
 def test_the_measure_counts_prose_code_figures_and_prompts(tmp_path):
     nb = nbformat.v4.new_notebook()
     nb.cells = [
