@@ -8,8 +8,11 @@ from matplotlib.font_manager import FontProperties
 from matplotlib.patches import Rectangle
 
 from ...drawing import PALETTE, cells, diagram_figure, font_families, label
+from ...i18n import translator
 
 __all__ = ["positions_added"]
+
+_ = translator("lesson02")
 
 WORDS = ("a", "cat", "and", "a", "dog")      # the word "a" at positions 0 and 3
 D_MODEL = 8                                  # so the wavelengths are 2π·1, 2π·10, 2π·100, 2π·1000
@@ -45,15 +48,15 @@ def positions_added():
     embedding = np.round(np.random.default_rng(4).uniform(-1.0, 1.0, size=(T, D_MODEL)), 1)
     embedding[3] = embedding[0]                                           # one row per word: both "a" alike
     pe = _encoding(range(T))
-    fig, ax = diagram_figure(9.5, 7.2, title="Token embedding + positional encoding = what the model sees "
-                                              "(词元嵌入 + 位置编码)")
+    fig, ax = diagram_figure(9.5, 7.2, title=_("Token embedding + positional encoding = what the model sees "
+                                                "(词元嵌入 + 位置编码)"))
 
     # the waves: continuous curves, with the values the encoding takes at positions 0..T-1 marked
     waves = fig.add_axes((0.9 / 9.5, 4.7 / 7.2, 4.8 / 9.5, 1.55 / 7.2))     # in inches: x 0.9, y 4.7, 4.8 x 1.55
     p = np.linspace(-0.2, T - 0.8, 300)
     dense, sampled = _encoding(p), _encoding(range(T))
-    styles = [("dim 0: sin(p)", PALETTE["position"], "-"), ("dim 1: cos(p)", PALETTE["position"], "--"),
-              ("dim 2: sin(p / 10)", SLOW, "-"), ("dim 3: cos(p / 10)", SLOW, "--")]
+    styles = [(_("dim 0: sin(p)"), PALETTE["position"], "-"), (_("dim 1: cos(p)"), PALETTE["position"], "--"),
+              (_("dim 2: sin(p / 10)"), SLOW, "-"), (_("dim 3: cos(p / 10)"), SLOW, "--")]
     for dim, (name, colour, style) in enumerate(styles):
         waves.plot(p, dense[:, dim], style, color=colour, linewidth=1.6, label=name)
         waves.plot(range(T), sampled[:, dim], "o", color=colour, markersize=5)
@@ -63,11 +66,12 @@ def positions_added():
     waves.set_xlim(-0.3, T - 0.7)
     waves.set_ylim(-1.25, 1.25)
     waves.axhline(0.0, color=PALETTE["muted"], linewidth=0.6, zorder=0)
-    waves.set_xlabel("position p 位置", fontsize=10, fontfamily=font_families())
+    waves.set_xlabel(_("position p 位置"), fontsize=10, fontfamily=font_families())
     waves.legend(loc="center left", bbox_to_anchor=(1.02, 0.5), frameon=False,
                  prop=FontProperties(family=font_families(), size=10))
-    label(ax, 5.95, 4.85, "dots: the values at p = 0..4, rows dim 0-3\nof the middle table below. Fast waves change\n"
-          "at every step, slow ones barely move;\ndims 4-7 are slower still (p / 100, p / 1000)",
+    label(ax, 5.95, 4.85, _("dots: the values at p = 0..4, rows dim 0-3\nof the middle table below. Fast waves "
+                            "change\nat every step, slow ones barely move;\ndims 4-7 are slower still (p / 100, "
+                            "p / 1000)"),
           ha="left", va="top", size=9, color="#444444")
 
     # embedding + encoding = input, one column per position; the two columns of "a" outlined
@@ -75,11 +79,11 @@ def positions_added():
     top, cell = 3.0, (0.4, 0.22)
     xs = (1.0, 3.7, 6.4)
     for i in range(D_MODEL):
-        label(ax, xs[0] - 0.1, top - (i + 0.5) * cell[1], f"dim {i}", ha="right", size=9)
-    titles = ("token embedding 词元嵌入\n(looked up by the word)",
-              "positional encoding 位置编码\n(from the position only)", "input 模型的输入\n(their sum)")
+        label(ax, xs[0] - 0.1, top - (i + 0.5) * cell[1], _("dim {i}", i=i), ha="right", size=9)
+    titles = (_("token embedding 词元嵌入\n(looked up by the word)"),
+              _("positional encoding 位置编码\n(from the position only)"), _("input 模型的输入\n(their sum)"))
     heads = (WORDS, [f"p={i}" for i in range(T)], WORDS)
-    notes = ('the two "a" columns are equal', "columns 0 and 3 differ", 'two different vectors for "a"')
+    notes = (_('the two "a" columns are equal'), _("columns 0 and 3 differ"), _('two different vectors for "a"'))
     for x, values, title, head, note in zip(xs, (embedding, pe, embedding + pe), titles, heads, notes):
         width = _matrix(ax, x, top, values, norm, cmap, cell)
         label(ax, x + width / 2, top + 0.72, title, size=10)
@@ -91,6 +95,7 @@ def positions_added():
         label(ax, x + width / 2, top - D_MODEL * cell[1] - 0.25, note, size=9, color=PALETTE["highlight"])
     label(ax, xs[1] - 0.33, top - D_MODEL * cell[1] / 2, "+", size=18)
     label(ax, xs[2] - 0.33, top - D_MODEL * cell[1] / 2, "=", size=18)
-    label(ax, 4.75, 0.45, "d_model = 8 here; the encoding is added, not appended: the input keeps d_model numbers",
+    label(ax, 4.75, 0.45, _("d_model = 8 here; the encoding is added, not appended: the input keeps d_model "
+                            "numbers"),
           size=9, color="#444444")
     return fig

@@ -9,6 +9,7 @@ from typing import Sequence
 
 import torch
 
+from ...i18n import translator
 from ...positional import shift_matrix, sinusoidal_encoding
 from ..lesson01_self_attention.experiments import (
     permutation_check,
@@ -22,12 +23,14 @@ __all__ = [
     "pe_dot_product_vs_offset", "pe_similarity_by_offset", "pe_shift_check", "pe_codes_unique_and_bounded",
 ]
 
+_ = translator("lesson02")
+
 
 def _check_offsets(offsets: Sequence[int], max_len: int) -> None:
     for k in offsets:
         if isinstance(k, bool) or not isinstance(k, int) or not 0 <= k < max_len:
-            raise ValueError(f"expected offsets that are whole numbers in 0..{max_len - 1} "
-                             f"(max_len={max_len}), got {k!r}")
+            raise ValueError(_("expected offsets that are whole numbers in 0..{last} (max_len={max_len}), got {k!r}",
+                               last=max_len - 1, max_len=max_len, k=k))
 
 
 def pe_dot_product_vs_offset(max_len: int = 64, d_model: int = 16, offsets: Sequence[int] = range(9)) -> list[dict]:

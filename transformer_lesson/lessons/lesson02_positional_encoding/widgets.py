@@ -10,8 +10,11 @@ import math
 import ipywidgets as ipw
 
 from ...drawing import FigureWidget
+from ...i18n import translator
 from ...positional import sinusoidal_encoding
 from . import plots
+
+_ = translator("lesson02")
 
 __all__ = ["positional_encoding_widget"]
 
@@ -25,11 +28,13 @@ def positional_encoding_widget(max_len: int = 50, d_model: int = 64) -> FigureWi
         pe = sinusoidal_encoding(max_len, d_model)
         fig.set_layout_engine(None)                                  # fixed margins: no layout passes, twice as fast
         ax = fig.subplots(gridspec_kw=dict(left=0.11, right=1.0, bottom=0.14, top=0.9))
-        plots.positional_encoding_heatmap(pe, ax=ax, title=f"位置编码 PE: {max_len} positions × {d_model} dimensions")
+        plots.positional_encoding_heatmap(pe, ax=ax, title=_("位置编码 PE: {max_len} positions × {d_model} dimensions",
+                                                             max_len=max_len, d_model=d_model))
         slowest = 2 * math.pi * 10000.0 ** ((d_model - 2) / d_model)
-        caption = (f"{max_len} positions × {d_model} dimensions, values in [{pe.min():.2f}, {pe.max():.2f}]. "
-                   f"Wavelengths grow from 2π ≈ 6.3 positions (dimensions 0, 1) to {slowest:,.0f} positions "
-                   f"(dimensions {d_model - 2}, {d_model - 1}).")
+        caption = _("{max_len} positions × {d_model} dimensions, values in [{low:.2f}, {high:.2f}]. "
+                    "Wavelengths grow from 2π ≈ 6.3 positions (dimensions 0, 1) to {slowest:,.0f} positions "
+                    "(dimensions {second_last}, {last}).", max_len=max_len, d_model=d_model, low=pe.min(),
+                    high=pe.max(), slowest=slowest, second_last=d_model - 2, last=d_model - 1)
         return caption, {"shape": tuple(pe.shape), "min": pe.min().item(), "max": pe.max().item(),
                          "slowest_wavelength": slowest}
 
