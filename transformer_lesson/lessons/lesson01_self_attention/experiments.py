@@ -14,7 +14,10 @@ import torch
 
 from ..._validate import check_positive_int
 from ...attention import causal_mask, scaled_dot_product_attention
+from ...i18n import translator
 from ...positional import sinusoidal_encoding
+
+_ = translator("lesson01")
 
 __all__ = [
     "toy_embeddings", "toy_projections", "self_attention", "same_word_in_two_sentences", "change_one_word",
@@ -30,7 +33,8 @@ def toy_embeddings(tokens: Sequence[str], d_model: int = 8, seed: int = 0) -> to
     """
     d_model = check_positive_int("d_model", d_model)
     if isinstance(tokens, str) or len(tokens) == 0:
-        raise ValueError(f"expected a non-empty list of words such as 'I am a student'.split(), got {tokens!r}")
+        raise ValueError(_("expected a non-empty list of words such as 'I am a student'.split(), got {tokens!r}",
+                           tokens=tokens))
     rows = []
     for token in tokens:
         g = torch.Generator().manual_seed(zlib.crc32(str(token).encode("utf-8")) + 1_000_003 * seed)
@@ -66,7 +70,7 @@ def _toy_attention(tokens: Sequence[str], d_model: int, seed: int, add_positions
 def _split_with(sentence: str, word: str) -> list[str]:
     tokens = sentence.split()
     if word not in tokens:
-        raise ValueError(f"expected the word {word!r} in the sentence {sentence!r}")
+        raise ValueError(_("expected the word {word!r} in the sentence {sentence!r}", word=word, sentence=sentence))
     return tokens
 
 

@@ -11,7 +11,10 @@ import ipywidgets as ipw
 import torch
 
 from ...drawing import FigureWidget
+from ...i18n import translator
 from . import experiments, plots
+
+_ = translator("lesson01")
 
 __all__ = ["attention_row_widget", "d_k_scaling_widget"]
 
@@ -20,19 +23,20 @@ def attention_row_widget(weights, tokens, *, width: float = 5.0, height: float =
     """A dropdown over the query tokens; shows the chosen query's row of the `(T, T)` weights as bars."""
     w = torch.as_tensor(weights).detach().double()
     if w.dim() != 2 or w.shape != (len(tokens), len(tokens)):
-        raise ValueError(f"expected weights of shape (T, T) = ({len(tokens)}, {len(tokens)}) for "
-                         f"{len(tokens)} tokens, got {tuple(w.shape)}")
+        raise ValueError(_("expected weights of shape (T, T) = ({T}, {T}) for {T} tokens, got {shape}",
+                           T=len(tokens), shape=tuple(w.shape)))
     query = ipw.Dropdown(options=[(f"{i}: {t}", i) for i, t in enumerate(tokens)], value=len(tokens) - 1,
-                         description="query")
+                         description=_("query"))
 
     def draw(fig, query):
         row = w[query]
         top = int(row.argmax())
         fig.set_layout_engine(None)                                  # fixed margins: no layout passes, twice as fast
         ax = fig.subplots(gridspec_kw=dict(left=0.14, right=0.97, bottom=0.17, top=0.88))
-        plots.attention_row_bars(row, tokens, ax=ax, title=f"query \"{tokens[query]}\": its row of the weights")
-        caption = (f"“{tokens[query]}” attends most to “{tokens[top]}” (weight {row[top]:.2f}); "
-                   f"its weights sum to {row.sum():.2f}.")
+        plots.attention_row_bars(row, tokens, ax=ax, title=_("query \"{token}\": its row of the weights",
+                                                             token=tokens[query]))
+        caption = _("“{query}” attends most to “{top}” (weight {weight:.2f}); its weights sum to {total:.2f}.",
+                    query=tokens[query], top=tokens[top], weight=row[top], total=row.sum())
         return caption, {"query": tokens[query], "top_key": tokens[top], "top_weight": row[top].item(),
                          "weights": row.tolist()}
 
@@ -54,12 +58,13 @@ def d_k_scaling_widget(d_ks=(1, 2, 4, 8, 16, 32, 64, 128, 256, 512), value: int 
         ax_bars, ax_top = fig.subplots(1, 2, gridspec_kw=dict(left=0.08, right=0.98, bottom=0.16, top=0.9,
                                                               wspace=0.3))
         plots.softmax_scaling_bars(torch.softmax(raw, -1), torch.softmax(raw / math.sqrt(d_k), -1), ax=ax_bars,
-                                   title=f"one query, d_k = {d_k}")
+                                   title=_("one query, d_k = {d_k}", d_k=d_k))
         plots.saturation_curves(rows, "top_weight", ax=ax_top, mark_d_k=d_k, legend=False)
         row = rows[d_ks.index(d_k)]
-        caption = (f"d_k = {d_k}: on average the top key of {n_keys} takes {row['top_weight_unscaled']:.2f} of the "
-                   f"weight without the scale, {row['top_weight_scaled']:.2f} with it "
-                   f"(equal weights would give each 1/{n_keys} = {1 / n_keys:.2f}).")
+        caption = _("d_k = {d_k}: on average the top key of {n_keys} takes {unscaled:.2f} of the weight without the "
+                    "scale, {scaled:.2f} with it (equal weights would give each 1/{n_keys} = {uniform:.2f}).",
+                    d_k=d_k, n_keys=n_keys, unscaled=row["top_weight_unscaled"], scaled=row["top_weight_scaled"],
+                    uniform=1 / n_keys)
         return caption, dict(row)
 
     return FigureWidget(draw, {"d_k": d_k}, width=8.0, height=3.2)
