@@ -5,6 +5,9 @@ import numpy as np
 from matplotlib.patches import Circle
 
 from ...drawing import PALETTE, bracket, diagram_figure, label
+from ...i18n import translator
+
+_ = translator("lesson05")
 
 __all__ = ["position_wise"]
 
@@ -30,8 +33,8 @@ def _connect(ax, xs0, y0: float, xs1, y1: float) -> None:
 def position_wise():
     """The same two-layer network (d_model -> d_ff with ReLU -> d_model) applied at every position on its own,
     with the same weights (one colour) and no connection between positions. Returns the Figure."""
-    fig, ax = diagram_figure(9.5, 6.4, title="Position-wise feed-forward network: one small network, used at "
-                                              "every position (位置感知前馈网络)")
+    fig, ax = diagram_figure(9.5, 6.4, title=_("Position-wise feed-forward network: one small network, used at "
+                                                "every position (位置感知前馈网络)"))
     label(ax, 4.75, 5.7, "FFN(x) = max(0, x W₁ + b₁) W₂ + b₂", size=11)
     y_in, y_hidden, y_out = 1.85, 3.2, 4.55
     centres = [2.0 + 2.0 * i for i in range(len(WORDS))]
@@ -42,17 +45,17 @@ def position_wise():
         _connect(ax, ins, y_in, hidden, y_hidden)
         _connect(ax, hidden, y_hidden, outs, y_out)
         label(ax, x, y_in - 0.35, f'"{word}"', size=10)
-        label(ax, x, y_in - 0.65, f"position {t}", size=9, color="#555555")
+        label(ax, x, y_in - 0.65, _("position {t}", t=t), size=9, color="#555555")
         if t:                                                     # nothing crosses from one position to the next
             ax.plot([x - 1.0, x - 1.0], [y_in - 0.2, y_out + 0.2], color=PALETTE["muted"], linewidth=1,
                     linestyle=(0, (4, 4)))
-    for y, text in ((y_out, "output 输出\nd_model"), ((y_hidden + y_out) / 2, "W₂, b₂"),
-                    (y_hidden, "hidden 隐藏层\nd_ff, ReLU"), ((y_in + y_hidden) / 2, "W₁, b₁"),
-                    (y_in, "input 输入\nd_model")):
+    for y, text in ((y_out, _("output 输出\nd_model")), ((y_hidden + y_out) / 2, "W₂, b₂"),
+                    (y_hidden, _("hidden 隐藏层\nd_ff, ReLU")), ((y_in + y_hidden) / 2, "W₁, b₁"),
+                    (y_in, _("input 输入\nd_model"))):
         label(ax, 0.15, y, text, ha="left", size=9.5, color=WEIGHTS if text.startswith("W") else PALETTE["ink"])
     bracket(ax, (centres[0] - 0.8, y_out + 0.3), (centres[-1] + 0.8, y_out + 0.3),
-            "the same W₁, b₁, W₂, b₂ at every position 每个位置用同一组权重", side="above", color=WEIGHTS, size=10)
-    label(ax, 4.75, 0.5, "No line crosses the dashed borders: each position is computed alone, all at once.\n"
-          "Mixing information between positions is attention's job. d_ff = 4 × d_model, as in the paper "
-          "(512 → 2048).", size=9.5, color="#444444")
+            _("the same W₁, b₁, W₂, b₂ at every position 每个位置用同一组权重"), side="above", color=WEIGHTS, size=10)
+    label(ax, 4.75, 0.5, _("No line crosses the dashed borders: each position is computed alone, all at once.\n"
+                           "Mixing information between positions is attention's job. d_ff = 4 × d_model, as in the "
+                           "paper (512 → 2048)."), size=9.5, color="#444444")
     return fig

@@ -9,7 +9,10 @@ import ipywidgets as ipw
 import torch
 
 from ...drawing import FigureWidget
+from ...i18n import translator
 from . import experiments, plots
+
+_ = translator("lesson05")
 
 __all__ = ["ffn_hidden_widget"]
 
@@ -20,9 +23,10 @@ def ffn_hidden_widget(x, tokens, *, d_ff_options=(16, 32, 64, 128, 256), d_ff: i
     `(T, d_ff)`, of a seeded FFN on the sentence `x` `(T, d_model)`; the caption counts the zeros."""
     x = torch.as_tensor(x).detach()
     if x.dim() != 2 or x.size(0) != len(tokens):
-        raise ValueError(f"expected x of shape (T, d_model) with T={len(tokens)} tokens, got {tuple(x.shape)}")
+        raise ValueError(_("expected x of shape (T, d_model) with T={n} tokens, got {shape}",
+                           n=len(tokens), shape=tuple(x.shape)))
     controls = {"d_ff": ipw.SelectionSlider(options=[int(d) for d in d_ff_options], value=d_ff, description="d_ff"),
-                "activation": ipw.Dropdown(options=["relu", "gelu"], value=activation, description="activation")}
+                "activation": ipw.Dropdown(options=["relu", "gelu"], value=activation, description=_("activation"))}
 
     def draw(fig, d_ff, activation):
         ffn = experiments.seeded_feed_forward(x.size(-1), d_ff, activation, seed)
@@ -32,14 +36,16 @@ def ffn_hidden_widget(x, tokens, *, d_ff_options=(16, 32, 64, 128, 256), d_ff: i
         fig.set_layout_engine(None)     # fixed margins: no layout engine, so savefig draws once, not twice
         ax = fig.add_subplot(fig.add_gridspec(1, 1, left=0.11, right=1.0, bottom=0.17, top=0.9)[0])
         plots.hidden_activation_heatmap(hidden, tokens, ax=ax,
-                                        title=f"{activation}(x W1 + b1): {len(tokens)} positions × {d_ff} hidden units")
+                                        title=_("{activation}(x W1 + b1): {n} positions × {d_ff} hidden units",
+                                                activation=activation, n=len(tokens), d_ff=d_ff))
         if activation == "relu":
-            caption = (f"ReLU, d_ff = {d_ff}: {stats['zero_fraction']:.0%} of the {hidden.numel()} hidden "
-                       f"activations are exactly 0 (white): those units are switched off for that word.")
+            caption = _("ReLU, d_ff = {d_ff}: {zero:.0%} of the {numel} hidden activations are exactly 0 (white): "
+                        "those units are switched off for that word.",
+                        d_ff=d_ff, zero=stats["zero_fraction"], numel=hidden.numel())
         else:
-            caption = (f"GELU, d_ff = {d_ff}: {stats['zero_fraction']:.0%} are exactly 0; "
-                       f"{stats['negative_fraction']:.0%} are small negatives (down to {stats['min']:.2f}), "
-                       f"where ReLU would give 0.")
+            caption = _("GELU, d_ff = {d_ff}: {zero:.0%} are exactly 0; {negative:.0%} are small negatives (down "
+                        "to {low:.2f}), where ReLU would give 0.",
+                        d_ff=d_ff, zero=stats["zero_fraction"], negative=stats["negative_fraction"], low=stats["min"])
         return caption, {"d_ff": d_ff, "activation": activation, **stats}
 
     return FigureWidget(draw, controls, width=width, height=height)
