@@ -1484,3 +1484,36 @@ def test_a_time_limit_set_on_the_package_is_the_one_the_checkers_use(monkeypatch
     monkeypatch.setattr(checks, "TIME_LIMIT", 0.2)
     with pytest.raises(AssertionError, match=r"ran for more than 0\.2 s on size=4"):
         checks.check_causal_mask(causal_mask_that_spins_forever)
+
+
+# ---------------------------------------------------------------------------------------------------
+# The Chinese edition: every hint of the catalogue in Chinese, with the same facts
+# ---------------------------------------------------------------------------------------------------
+
+def _message(checker, implementation, lang: str) -> str:
+    from transformer_lesson.i18n import set_language
+
+    set_language(lang)
+    try:
+        with pytest.raises(AssertionError) as caught:
+            checker(implementation)
+    finally:
+        set_language("en")
+    return str(caught.value)
+
+
+@pytest.mark.parametrize("checker, implementation, phrase", [pytest.param(*w[:3], id=w[3]) for w in WRONG])
+def test_each_known_mistake_is_named_in_chinese_under_setup_lang_zh(checker, implementation, phrase, capsys):
+    import re
+
+    from test_i18n import HANZI, english_words
+
+    english, chinese = _message(checker, implementation, "en"), _message(checker, implementation, "zh")
+    assert phrase in english                                     # the English edition is unchanged
+    assert chinese != english and HANZI.search(chinese), chinese
+    own = re.sub(r"(?m)^    \w+: .*$", "", chinese)   # the learner's own exception, as Python wrote it, stays quoted
+    assert not english_words(own), f"English left in the Chinese hint: {english_words(own)}\n{chinese}"
+    numbers = re.compile(r"\d+(?:\.\d+)?")
+    assert set(numbers.findall(chinese)) == set(numbers.findall(english)), (
+        f"the Chinese hint states other numbers:\n--- English\n{english}\n--- Chinese\n{chinese}")
+    assert "✓" not in capsys.readouterr().out
