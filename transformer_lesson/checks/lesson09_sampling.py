@@ -9,9 +9,12 @@ from __future__ import annotations
 import torch
 
 from ..decoding import top_k_filter, top_p_filter
+from ..i18n import N_, translator
 from ._core import Check, checker, randn, sandbox, shape_str
 
 __all__ = ["check_top_k_filter", "check_top_p_filter"]
+
+_ = translator("lesson09")
 
 REMOVED = -1e8          # anything at or below this counts as -inf
 
@@ -32,22 +35,22 @@ def _top_k_variants(logits: torch.Tensor, k: int) -> list:
     keep = x >= kth(k)
     probs = torch.softmax(x, dim=-1)
     return [
-        ("top-k keeps k + 1 tokens: the k-th largest logit is topk(logits, k).values[..., -1]; keep the logits >= it "
-         "(k tokens, not k + 1).", lambda: _keep(x, x >= kth(k + 1))),
-        ("top-k keeps one token too few (k - 1): keep the logits >= the k-th largest, not > it.",
+        (_("top-k keeps k + 1 tokens: the k-th largest logit is topk(logits, k).values[..., -1]; keep the logits >= "
+           "it (k tokens, not k + 1)."), lambda: _keep(x, x >= kth(k + 1))),
+        (_("top-k keeps one token too few (k - 1): keep the logits >= the k-th largest, not > it."),
          lambda: _keep(x, x > kth(k)) if k > 1 else torch.full_like(x, float("-inf"))),
-        ("top-k: you set the removed logits to 0. A logit of 0 still gets probability exp(0) / Σ exp; set them to "
-         "-inf (float('-inf')) so that softmax gives them 0.", lambda: x.masked_fill(~keep, 0.0)),
-        ("top-k: you return probabilities (softmax after filtering). The filter returns logits, with -inf for the "
-         "removed tokens; the sampler applies softmax once, at the end.", lambda: torch.softmax(_keep(x, keep), -1)),
-        ("top-k: you filtered after the softmax and set the removed probabilities to 0. Filter the logits (-inf for "
-         "removed tokens) and leave the softmax to the sampler.", lambda: probs.masked_fill(~keep, 0.0)),
-        ("top-k: you kept the k smallest logits (topk(..., largest=False)); keep the k largest.",
+        (_("top-k: you set the removed logits to 0. A logit of 0 still gets probability exp(0) / Σ exp; set them to "
+           "-inf (float('-inf')) so that softmax gives them 0."), lambda: x.masked_fill(~keep, 0.0)),
+        (_("top-k: you return probabilities (softmax after filtering). The filter returns logits, with -inf for the "
+           "removed tokens; the sampler applies softmax once, at the end."), lambda: torch.softmax(_keep(x, keep), -1)),
+        (_("top-k: you filtered after the softmax and set the removed probabilities to 0. Filter the logits (-inf for "
+           "removed tokens) and leave the softmax to the sampler."), lambda: probs.masked_fill(~keep, 0.0)),
+        (_("top-k: you kept the k smallest logits (topk(..., largest=False)); keep the k largest."),
          lambda: _keep(x, x <= -((-x).topk(min(k, V), dim=-1).values[..., -1:]))),
-        ("top-k: you took the k largest along dim 0 (over the rows); each row is one distribution: use dim=-1.",
+        (_("top-k: you took the k largest along dim 0 (over the rows); each row is one distribution: use dim=-1."),
          lambda: _keep(x, x >= x.topk(min(k, x.size(0)), dim=0).values[-1:])),
-        ("top-k: your output is in ranked order (as sort/topk return it); keep every token at its own place in the "
-         "vocabulary, with -inf where it is removed.",
+        (_("top-k: your output is in ranked order (as sort/topk return it); keep every token at its own place in the "
+           "vocabulary, with -inf where it is removed."),
          lambda: x.sort(dim=-1, descending=True).values.masked_fill(
              torch.arange(V) >= k, float("-inf"))),
     ]
@@ -56,26 +59,26 @@ def _top_k_variants(logits: torch.Tensor, k: int) -> list:
 @checker
 def check_top_k_filter(fn) -> None:
     """Check `fn(logits, k) -> (..., V)` logits: the k largest of each row kept, the others -inf."""
-    c = Check("top-k 采样 (top-k filtering)")
-    c.callable(fn, "your top-k function", "check_top_k_filter(top_k_filter)")
+    c = Check(_("top-k 采样 (top-k filtering)"))
+    c.callable(fn, _("your top-k function"), "check_top_k_filter(top_k_filter)")
     with sandbox():
         logits = randn(3, 10, seed=61, scale=2.0)
         for k in (3, 1, 10, 5):
-            on = f"logits {shape_str(logits.shape)}, k={k}"
+            on = _("logits {shape}, k={k}", shape=shape_str(logits.shape), k=k)
             out = c.call(fn, logits, k, on=on)
-            out = c.tensor(out, "the filtered logits", on, tuple(logits.shape), "(B, V)", shape_hints={
-                (3, k): "you returned only the k largest values (what topk returns); return a tensor of the logits' "
-                        "shape, each kept logit at its place and -inf elsewhere.",
+            out = c.tensor(out, _("the filtered logits"), on, tuple(logits.shape), "(B, V)", shape_hints={
+                (3, k): _("you returned only the k largest values (what topk returns); return a tensor of the "
+                          "logits' shape, each kept logit at its place and -inf elsewhere."),
             })
-            c.numbers(_canonical(out), top_k_filter(logits.double(), k), "filtered logits", on,
+            c.numbers(_canonical(out), top_k_filter(logits.double(), k), _("filtered logits"), on,
                       _top_k_variants(logits, k),
-                      fallback="kth = logits.topk(k, dim=-1).values[..., -1:]; logits.masked_fill(logits < kth, "
-                               "float('-inf')).")
+                      fallback=_("kth = logits.topk(k, dim=-1).values[..., -1:]; logits.masked_fill(logits < kth, "
+                                 "float('-inf'))."))
         one = randn(12, seed=62)
-        on = f"one row of logits {shape_str(one.shape)}, k=4"
-        out = c.tensor(c.call(fn, one, 4, on=on), "the filtered logits", on, (12,), "(V,)")
-        c.numbers(_canonical(out), top_k_filter(one.double(), 4), "filtered logits", on, _top_k_variants(one, 4),
-                  fallback="use dim=-1 everywhere, so that a single row (V,) works too.")
+        on = _("one row of logits {shape}, k=4", shape=shape_str(one.shape))
+        out = c.tensor(c.call(fn, one, 4, on=on), _("the filtered logits"), on, (12,), "(V,)")
+        c.numbers(_canonical(out), top_k_filter(one.double(), 4), _("filtered logits"), on, _top_k_variants(one, 4),
+                  fallback=_("use dim=-1 everywhere, so that a single row (V,) works too."))
     c.passed()
 
 
@@ -101,20 +104,20 @@ def _nucleus(x: torch.Tensor, p: float, *, rule: str = "ok", sort: bool = True, 
 
 
 _NUCLEUS_MISTAKES = [
-    (dict(rule="too_few"), "top-p keeps one token too few: you kept the tokens whose running sum is below p, so the "
-                           "token that carries the sum to p is dropped (and when the top token alone holds p or more, "
-                           "nothing is kept). Keep a token when the tokens ranked above it hold less than p: "
-                           "cumsum - probs < p."),
-    (dict(rule="too_many"), "top-p keeps one token too many: the nucleus ends with the token that carries the sum "
-                            "to p or beyond; the next one is left out (keep cumsum - probs < p)."),
-    (dict(sort=False), "top-p: you summed the probabilities in vocabulary order. Sort them from the likeliest "
-                       "down first (probs.sort(descending=True)), then take the running sum."),
-    (dict(scatter=False), "top-p: you applied the mask made in ranked order to the logits in vocabulary order. Map "
-                          "it back: keep = torch.zeros_like(mask).scatter(-1, order, mask)."),
-    (dict(on_logits=True), "top-p: you summed the logits. The nucleus is about probability: softmax first, then "
-                           "sort and take the running sum."),
-    (dict(descending=False), "top-p: you sorted from the least likely up; the nucleus holds the likeliest tokens "
-                             "(sort(descending=True))."),
+    (dict(rule="too_few"), N_("top-p keeps one token too few: you kept the tokens whose running sum is below p, so "
+                              "the token that carries the sum to p is dropped (and when the top token alone holds p "
+                              "or more, nothing is kept). Keep a token when the tokens ranked above it hold less than "
+                              "p: cumsum - probs < p.")),
+    (dict(rule="too_many"), N_("top-p keeps one token too many: the nucleus ends with the token that carries the sum "
+                               "to p or beyond; the next one is left out (keep cumsum - probs < p).")),
+    (dict(sort=False), N_("top-p: you summed the probabilities in vocabulary order. Sort them from the likeliest "
+                          "down first (probs.sort(descending=True)), then take the running sum.")),
+    (dict(scatter=False), N_("top-p: you applied the mask made in ranked order to the logits in vocabulary order. "
+                             "Map it back: keep = torch.zeros_like(mask).scatter(-1, order, mask).")),
+    (dict(on_logits=True), N_("top-p: you summed the logits. The nucleus is about probability: softmax first, then "
+                              "sort and take the running sum.")),
+    (dict(descending=False), N_("top-p: you sorted from the least likely up; the nucleus holds the likeliest tokens "
+                                "(sort(descending=True)).")),
 ]
 
 
@@ -122,26 +125,27 @@ _NUCLEUS_MISTAKES = [
 def check_top_p_filter(fn) -> None:
     """Check `fn(logits, p) -> (..., V)` logits: the fewest likeliest tokens whose probabilities add up to at
     least p kept (the nucleus), the others -inf."""
-    c = Check("核采样 (top-p / nucleus filtering)")
-    c.callable(fn, "your top-p function", "check_top_p_filter(top_p_filter)")
+    c = Check(_("核采样 (top-p / nucleus filtering)"))
+    c.callable(fn, _("your top-p function"), "check_top_p_filter(top_p_filter)")
     with sandbox():
         logits = randn(4, 12, seed=63, scale=1.5)
         logits[3] = torch.tensor([4.0, 0.5, -0.4, 0.3, -0.1, 0.2, -0.3, 0.0, 0.4, -0.2, 0.1, -0.5])  # top holds > 0.8
         for p in (0.9, 0.5, 0.8, 1.0):
-            on = f"logits {shape_str(logits.shape)}, p={p}"
+            on = _("logits {shape}, p={p}", shape=shape_str(logits.shape), p=p)
             out = c.call(fn, logits, p, on=on)
-            out = c.tensor(out, "the filtered logits", on, tuple(logits.shape), "(B, V)")
+            out = c.tensor(out, _("the filtered logits"), on, tuple(logits.shape), "(B, V)")
             x = logits.double()
-            variants = [(hint, lambda kw=kw: _nucleus(logits, p, **kw)) for kw, hint in _NUCLEUS_MISTAKES] + [
-                ("top-p: you set the removed logits to 0; set them to -inf, so softmax gives them probability 0.",
+            variants = [(_(hint), lambda kw=kw: _nucleus(logits, p, **kw)) for kw, hint in _NUCLEUS_MISTAKES] + [
+                (_("top-p: you set the removed logits to 0; set them to -inf, so softmax gives them probability 0."),
                  lambda: x.masked_fill(top_p_filter(x, p) == float("-inf"), 0.0)),
-                ("top-p: you return probabilities (softmax after filtering); return logits with -inf for the "
-                 "removed tokens and leave the softmax to the sampler.", lambda: torch.softmax(top_p_filter(x, p), -1)),
-                ("top-p: you filtered the probabilities (0 for removed tokens) instead of the logits; return logits "
-                 "with -inf for the removed tokens.",
+                (_("top-p: you return probabilities (softmax after filtering); return logits with -inf for the "
+                   "removed tokens and leave the softmax to the sampler."),
+                 lambda: torch.softmax(top_p_filter(x, p), -1)),
+                (_("top-p: you filtered the probabilities (0 for removed tokens) instead of the logits; return logits "
+                   "with -inf for the removed tokens."),
                  lambda: torch.softmax(x, -1).masked_fill(top_p_filter(x, p) == float("-inf"), 0.0)),
             ]
-            c.numbers(_canonical(out), top_p_filter(x, p), "filtered logits", on, variants,
-                      fallback="probs, order = softmax(logits).sort(descending=True); keep the ranked tokens with "
-                               "cumsum - probs < p; scatter the mask back; -inf for the others.")
+            c.numbers(_canonical(out), top_p_filter(x, p), _("filtered logits"), on, variants,
+                      fallback=_("probs, order = softmax(logits).sort(descending=True); keep the ranked tokens with "
+                                 "cumsum - probs < p; scatter the mask back; -inf for the others."))
     c.passed()

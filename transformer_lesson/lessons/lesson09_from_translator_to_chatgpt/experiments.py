@@ -19,6 +19,7 @@ from ...capstone.data import EOS, PAD, Vocab, check_pairs, join_chinese, tokeniz
 from ...capstone.training import make_criterion, make_optimizer, make_scheduler, warm_up_torch
 from ...decoder_only import DecoderOnlyTransformer, generate
 from ...decoding import top_k_filter, top_p_filter
+from ...i18n import translator
 from ...multihead import KVCache
 from ...positional import apply_rotary, sinusoidal_encoding
 from ...runtime import count_parameters, eval_mode, torch_threads
@@ -29,6 +30,8 @@ __all__ = ["SEP", "lm_vocabulary", "lm_sequence", "lm_batch", "build_decoder_onl
            "kv_cache_benchmark", "rope_shift_check", "sinusoidal_shift_check", "memory_vs_model",
            "teacher_forced_accuracy", "generate_without_mask", "short_run", "generation_steps", "sampling_variety",
            "first_step_distribution", "fixed_offset_scores", "count_parameters"]
+
+_ = translator("lesson09")
 
 SEP = "<sep>"          # ends the English prompt: "translate" becomes "continue after <sep>"
 
@@ -128,7 +131,7 @@ def translate(model: DecoderOnlyTransformer, vocab: Vocab, sentence: str) -> str
     """English -> Chinese by continuing `english <sep>`: "I am a student" -> "我是学生"."""
     unknown = vocab.unknown(tokenize_english(sentence))
     if unknown:
-        raise ValueError(f"unknown English word(s) {unknown}: the model knows only the corpus's words")
+        raise ValueError(_("unknown English word(s) {unknown}: the model knows only the corpus's words", unknown=unknown))
     return join_chinese(continue_prompts(model, vocab, [sentence])[0])
 
 
@@ -336,10 +339,10 @@ def comparison(translator, model: DecoderOnlyTransformer, vocab: Vocab, lm_histo
     theirs = translator.history.get("test") or evaluate(translator, test_pairs)
     if theirs["total"] != len(test_pairs):
         theirs = evaluate(translator, test_pairs)
-    return [{"model": "encoder-decoder (lesson 07)", "accuracy": theirs["accuracy"], "correct": theirs["correct"],
+    return [{"model": _("encoder-decoder (lesson 07)"), "accuracy": theirs["accuracy"], "correct": theirs["correct"],
              "total": theirs["total"], "parameters": count_parameters(translator.model),
              "seconds": translator.history["seconds"], "steps": translator.history["steps"]},
-            {"model": "decoder-only (GPT-style)", "accuracy": ours["accuracy"], "correct": ours["correct"],
+            {"model": _("decoder-only (GPT-style)"), "accuracy": ours["accuracy"], "correct": ours["correct"],
              "total": ours["total"], "parameters": count_parameters(model), "seconds": lm_history["seconds"],
              "steps": lm_history["steps"]}]
 
