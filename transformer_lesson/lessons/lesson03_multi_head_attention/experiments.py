@@ -10,10 +10,13 @@ from typing import Sequence
 import torch
 from torch import nn
 
+from ...i18n import translator
 from ...multihead import MultiHeadAttention
 from ...positional import sinusoidal_encoding
 from ...runtime import count_parameters, torch_threads
 from ..lesson01_self_attention.experiments import toy_embeddings
+
+_ = translator("lesson03")
 
 __all__ = [
     "toy_embeddings", "parameter_count_by_heads", "WrongSplitMultiHeadAttention", "imitate",
@@ -142,7 +145,8 @@ def sentence_ids(sentence: Sequence[str]) -> torch.Tensor:
     """The ids `(1, T)` of a sentence made of `OFFSET_TASK_WORDS`."""
     unknown = [w for w in sentence if w not in OFFSET_TASK_WORDS]
     if unknown:
-        raise ValueError(f"expected the sentence's words among OFFSET_TASK_WORDS, got unknown words {unknown}")
+        raise ValueError(_("expected the sentence's words among OFFSET_TASK_WORDS, got unknown words {unknown}",
+                           unknown=unknown))
     return torch.tensor([[OFFSET_TASK_WORDS.index(w) for w in sentence]])
 
 

@@ -11,6 +11,9 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from ...drawing import as_array, heatmap
+from ...i18n import translator
+
+_ = translator("lesson03")
 
 __all__ = ["head_attention_grid", "mark_offset"]
 
@@ -23,10 +26,11 @@ def head_attention_grid(weights, tokens: Sequence[str], *, fig=None, titles: Seq
     faint untrained patterns stay visible), shown by one colour bar on the right (`colorbar=False`: none)."""
     w = as_array(weights)
     if w.ndim != 3 or w.shape[1:] != (len(tokens), len(tokens)):
-        raise ValueError(f"expected weights of shape (h, T, T) with T={len(tokens)} tokens, got {w.shape}")
+        raise ValueError(_("expected weights of shape (h, T, T) with T={T} tokens, got {shape}",
+                           T=len(tokens), shape=w.shape))
     h = w.shape[0]
     if titles is not None and len(titles) != h:
-        raise ValueError(f"expected {h} titles, one per head, got {len(titles)}")
+        raise ValueError(_("expected {h} titles, one per head, got {n}", h=h, n=len(titles)))
     if fig is None:
         fig = Figure(figsize=(2.3 * h + 0.5, 2.9), dpi=80, layout="constrained")
     top = float(w.max()) if vmax is None else float(vmax)
@@ -34,15 +38,15 @@ def head_attention_grid(weights, tokens: Sequence[str], *, fig=None, titles: Seq
     axes = fig.subplots(1, h, squeeze=False)[0]
     for i, ax in enumerate(axes):
         heatmap(w[i], tokens, tokens if i == 0 else None, ax=ax, cmap="Blues", vmin=0.0, vmax=top,
-                annotate=annotate, colorbar=False, title=titles[i] if titles else f"head {i}")
+                annotate=annotate, colorbar=False, title=titles[i] if titles else _("head {i}", i=i))
         ax.tick_params(axis="x", labelrotation=rotation, labelsize=8)
         ax.tick_params(axis="y", labelsize=8)
         if i:
             ax.set_yticks([])
-    axes[0].set_ylabel("query")
-    fig.supxlabel("key", fontsize=9)
+    axes[0].set_ylabel(_("query"))
+    fig.supxlabel(_("key"), fontsize=9)
     if colorbar:
-        fig.colorbar(axes[-1].images[0], ax=list(axes), shrink=0.8, label="weight")
+        fig.colorbar(axes[-1].images[0], ax=list(axes), shrink=0.8, label=_("weight"))
     return fig
 
 
