@@ -20,12 +20,15 @@ import torch
 
 from .._validate import shape_str
 from ..decoding import greedy_decode
+from ..i18n import translator
 from ..multihead import capture_attention
 from ..runtime import eval_mode
 from .data import BOS, EOS, join_chinese
 from .translator import Translator
 
 __all__ = ["PipelineTrace", "trace_translation"]
+
+_ = translator("capstone")
 
 
 @dataclass
@@ -50,18 +53,18 @@ class PipelineTrace:
         picks = " ".join(f"{t}({p:.2f})" for t, p in zip(emitted, self.chosen_probabilities))
         rows = [
             ("1 token embeddings", "词元嵌入", shape_str(self.embedded.shape),
-             f"{len(self.words)} words -> ids {self.ids[0].tolist()}"),
+             _("{n} words -> ids {ids}", n=len(self.words), ids=self.ids[0].tolist())),
             ("2 positional encoding", "位置编码", shape_str(self.with_positions.shape),
              "embedding * sqrt(d_model) + PE"),
-            ("3 encoder", "编码器", shape_str(self.memory.shape), "one context-aware vector per English word"),
+            ("3 encoder", "编码器", shape_str(self.memory.shape), _("one context-aware vector per English word")),
             ("4 decoder", "解码器", shape_str(self.decoder_states.shape),
-             "one vector per Chinese position, <bos> first"),
+             _("one vector per Chinese position, <bos> first")),
             ("5 output distribution", "输出分布", shape_str(self.probabilities.shape),
-             f"each row sums to {self.probabilities[0].sum(-1).mean().item():.3f}"),
-            ("6 generation", "生成", "", f"greedy picks: {picks}"),
+             _("each row sums to {total:.3f}", total=self.probabilities[0].sum(-1).mean().item())),
+            ("6 generation", "生成", "", _("greedy picks: {picks}", picks=picks)),
             ("", "", "", f"-> {self.translation}"),
         ]
-        lines = [f"{'step':24s}{_pad('中文', 10)}{'output shape':15s}what it holds"]
+        lines = [f"{_pad(_('step'), 24)}{_pad('中文', 10)}{_pad(_('output shape'), 15)}{_('what it holds')}"]
         lines += [f"{name:24s}{_pad(zh, 10)}{shape:15s}{what}" for name, zh, shape, what in rows]
         return "\n".join(line.rstrip() for line in lines)
 

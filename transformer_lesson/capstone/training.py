@@ -60,6 +60,7 @@ import torch
 from torch import nn
 
 from .._validate import check_number, check_positive_int, check_probability
+from ..i18n import translator
 from ..runtime import torch_threads
 from .config import TranslatorConfig
 from .data import PAD, TranslationDataset, build_vocabs, check_pairs, load_corpus
@@ -70,6 +71,8 @@ __all__ = [
     "make_scheduler", "StepInfo", "train_step", "training_steps", "length_bucketed_batches", "small_embeddings",
     "warm_up_torch",
 ]
+
+_ = translator("capstone")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -231,7 +234,7 @@ def _progress_bar(total: int, enabled: bool):
     if not enabled:
         return None
     from tqdm.auto import tqdm
-    return tqdm(total=total, desc="training", unit="step", leave=True)
+    return tqdm(total=total, desc=_("training"), unit=_("step"), leave=True)
 
 
 def train_translator(seed: int = 0, progress: bool = True, pairs: Sequence[tuple[str, str]] | None = None,
@@ -309,8 +312,8 @@ def train_translator(seed: int = 0, progress: bool = True, pairs: Sequence[tuple
                 if bar is not None:
                     bar.update(1)
                     if info.step % 10 == 0 or info.step == 1:
-                        bar.set_postfix(epoch=info.epoch + 1, loss=f"{info.loss:.3f}", lr=f"{info.lr:.2e}",
-                                        refresh=False)
+                        bar.set_postfix({_("epoch"): info.epoch + 1, _("loss"): f"{info.loss:.3f}",
+                                         _("lr"): f"{info.lr:.2e}"}, refresh=False)
                 if time_budget is not None and time.perf_counter() - start > time_budget:
                     stopped = True
                     break
@@ -324,9 +327,9 @@ def train_translator(seed: int = 0, progress: bool = True, pairs: Sequence[tuple
                 history["test"] = {k: v for k, v in result.items() if k != "mistakes"}
                 history["test"]["mistakes"] = [list(m) for m in result["mistakes"][:20]]
             if bar is not None:
-                postfix = {"loss": f"{history['loss'][-1]:.3f}", "time": f"{history['seconds']:.1f}s"}
+                postfix = {_("loss"): f"{history['loss'][-1]:.3f}", _("time"): f"{history['seconds']:.1f}s"}
                 if "test" in history:
-                    postfix["test_acc"] = f"{history['test']['accuracy']:.1%}"
+                    postfix[_("test_acc")] = f"{history['test']['accuracy']:.1%}"
                 bar.set_postfix(postfix, refresh=True)
         finally:
             if bar is not None:

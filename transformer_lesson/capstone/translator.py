@@ -18,6 +18,7 @@ import torch
 
 from .._validate import check_number, check_positive_int
 from ..decoding import beam_search, greedy_decode
+from ..i18n import translator
 from ..model import Transformer
 from ..runtime import torch_threads
 from .config import TranslatorConfig
@@ -29,6 +30,8 @@ __all__ = ["Translator", "evaluate", "FILE_FORMAT", "FILE_VERSION", "MAX_VOCABUL
 FILE_FORMAT = "transformer_lesson.translator"
 FILE_VERSION = 3   # 2: a checksum of the weights, configuration and vocabularies; 3: the TranslatorConfig fields
 MAX_VOCABULARY = 1_000_000   # tokens a file's vocabulary may hold (checked before anything is built)
+
+_ = translator("capstone")
 
 
 def _check_beam(beam_size, length_penalty, vocab_size: int | None = None) -> tuple[int, float]:
@@ -70,22 +73,24 @@ class Translator:
         c = self.config
         size = "" if c is None else (f"d_model={c.d_model}, num_heads={c.num_heads}, num_layers={c.num_layers}, "
                                      f"d_ff={c.d_ff}")
-        return (f"Translator({len(self.src_vocab)} English / {len(self.tgt_vocab)} Chinese tokens"
-                f"{', ' + size if size else ''})")
+        return _("Translator({english} English / {chinese} Chinese tokens{size})", english=len(self.src_vocab),
+                 chinese=len(self.tgt_vocab), size=", " + size if size else "")
 
     # text -> ids ----------------------------------------------------------------------------------
     def source_words(self, sentence: str) -> list[str]:
         """The English words the model reads: lower case, no punctuation. Unknown words raise ValueError."""
         words = tokenize_english(sentence)
         if not words:
-            raise ValueError(f"expected an English sentence with at least one word, got {sentence!r}")
+            raise ValueError(_("expected an English sentence with at least one word, got {sentence!r}",
+                               sentence=sentence))
         unknown = self.src_vocab.unknown(words)
         if unknown:
             raise ValueError(self._unknown_message(unknown))
         limit = self.model.positional.max_len
         if len(words) > limit:
-            raise ValueError(f"expected a sentence of at most {limit} words (this translator reads at most "
-                             f"{limit} positions), got {len(words)} words; split it into shorter sentences")
+            raise ValueError(_("expected a sentence of at most {limit} words (this translator reads at most "
+                               "{limit} positions), got {n} words; split it into shorter sentences",
+                               limit=limit, n=len(words)))
         return words
 
     def _unknown_message(self, unknown: list[str]) -> str:
@@ -93,10 +98,10 @@ class Translator:
         shown = []
         for word in unknown:
             close = difflib.get_close_matches(word, known, n=1)
-            shown.append(f"{word!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+            shown.append(f"{word!r}" + (_(" (did you mean {word!r}?)", word=close[0]) if close else ""))
         examples = ", ".join(repr(w) for w in known[:10])
-        return (f"unknown English word(s): {', '.join(shown)}; the model knows {len(known)} words, "
-                f"e.g. {examples}{', ...' if len(known) > 10 else ''}")
+        return _("unknown English word(s): {unknown}; the model knows {n} words, e.g. {examples}{more}",
+                 unknown=", ".join(shown), n=len(known), examples=examples, more=", ..." if len(known) > 10 else "")
 
     def encode_source(self, sentence: str) -> torch.Tensor:
         """An English sentence -> source ids `(1, S)`, ready for `model.encode`."""
@@ -311,7 +316,7 @@ def evaluate(translator: Translator, pairs: Sequence[tuple[str, str]], beam_size
     with torch_threads(threads):
         outputs = _decode_all(model, sources, beam_size, alpha, batch_size)
     correct, mistakes = 0, []
-    for (english, chinese), (ids, _) in zip(pairs, outputs):
+    for (english, chinese), (ids, _lp) in zip(pairs, outputs):
         got = join_chinese(tgt_vocab.decode(ids))
         expected = join_chinese(tokenize_chinese(chinese))
         if got == expected:

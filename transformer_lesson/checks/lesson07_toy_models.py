@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import torch
 
+from ..i18n import translator
 from ..model import Transformer
+
+_ = translator("lesson07")
 
 __all__ = ["ToyLM", "beam_cases", "tiny_transformer_case"]
 
@@ -32,7 +35,8 @@ class ToyLM:
         try:
             return [int(t) for t in prefix]
         except TypeError:
-            raise TypeError(f"step_fn expects the prefix as a list of token ids, got {type(prefix).__name__}") from None
+            raise TypeError(_("step_fn expects the prefix as a list of token ids, got {kind}",
+                              kind=type(prefix).__name__)) from None
 
     def __call__(self, prefix) -> torch.Tensor:
         tokens = self._tokens(prefix)
@@ -104,18 +108,18 @@ def beam_cases(bos: int = 1, eos: int = 2):
                                        (b,): {a: 0.9, c_: 0.1 - 1e-4, eos: 1e-4}},
                    default={a: 0.4, b: 0.35, c_: 0.25 - 1e-4, eos: 1e-4})
     return [
-        ("the 'greedy trap' toy model (beam_size=2, alpha=0, max_len=6), where the best sentence starts with the "
-         "second-likeliest token", trap, dict(max_len=6, beam_size=2, alpha=0.0)),
-        ("the 'short or long' toy model with alpha=0 (beam_size=2, max_len=10)", lengthy,
+        (_("the 'greedy trap' toy model (beam_size=2, alpha=0, max_len=6), where the best sentence starts with the "
+           "second-likeliest token"), trap, dict(max_len=6, beam_size=2, alpha=0.0)),
+        (_("the 'short or long' toy model with alpha=0 (beam_size=2, max_len=10)"), lengthy,
          dict(max_len=10, beam_size=2, alpha=0.0)),
-        ("the 'late finisher' toy model (beam_size=2, alpha=0, max_len=6), whose first finished sentence "
-         "is not the best", late, dict(max_len=6, beam_size=2, alpha=0.0)),
-        ("the 'long and likely' toy model with alpha=1 (beam_size=2, max_len=10)", longer,
+        (_("the 'late finisher' toy model (beam_size=2, alpha=0, max_len=6), whose first finished sentence "
+           "is not the best"), late, dict(max_len=6, beam_size=2, alpha=0.0)),
+        (_("the 'long and likely' toy model with alpha=1 (beam_size=2, max_len=10)"), longer,
          dict(max_len=10, beam_size=2, alpha=1.0)),
-        ("the 'short or long' toy model with alpha=1 (beam_size=2, max_len=10)", lengthy,
+        (_("the 'short or long' toy model with alpha=1 (beam_size=2, max_len=10)"), lengthy,
          dict(max_len=10, beam_size=2, alpha=1.0)),
-        ("the 'no <eos>' toy model (beam_size=3, alpha=0.6, max_len=4), which never ends a sentence", never,
+        (_("the 'no <eos>' toy model (beam_size=3, alpha=0.6, max_len=4), which never ends a sentence"), never,
          dict(max_len=4, beam_size=3, alpha=0.6)),
-        ("a random toy model with beam_size=1 and alpha=0 (must equal greedy decoding, max_len=8)",
+        (_("a random toy model with beam_size=1 and alpha=0 (must equal greedy decoding, max_len=8)"),
          ToyLM(7, bos, eos, seed=9, eos_boost=0.8, eos_offset=-1.0), dict(max_len=8, beam_size=1, alpha=0.0)),
     ]

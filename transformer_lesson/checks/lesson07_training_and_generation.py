@@ -11,8 +11,11 @@ import torch
 import torch.nn.functional as F
 
 from ..decoding import greedy_decode
+from ..i18n import N_, translator
 from ._core import Check, StepLimit, checker, join_hints, randn, sandbox, shape_str
 from .lesson07_toy_models import ToyLM, beam_cases, tiny_transformer_case
+
+_ = translator("lesson07")
 
 
 def _smoothed_ce(logits, target, eps, pad_id, *, spread: str = "all", ignore: str = "ok", reduce: str = "mean",
@@ -50,48 +53,51 @@ def check_label_smoothing_loss(fn) -> None:
     plus smoothing / V to every token; positions whose target is pad_id are left out; the mean is over
     the other positions. Equal to `F.cross_entropy(logits, target, ignore_index=pad_id, label_smoothing=smoothing)`.
     """
-    c = Check("标签平滑 (label smoothing) cross-entropy")
-    c.callable(fn, "your loss function", "check_label_smoothing_loss(label_smoothed_cross_entropy)")
+    c = Check(_("标签平滑 (label smoothing) cross-entropy"))
+    c.callable(fn, _("your loss function"), "check_label_smoothing_loss(label_smoothed_cross_entropy)")
     N, V, pad = 6, 7, 0
     logits = randn(N, V, seed=81, scale=2.0)
     target = torch.tensor([3, 5, 0, 1, 6, 0])
     for eps in (0.1, 0.3, 0.0):
-        on = f"logits {shape_str(logits.shape)}, target {target.tolist()} with pad_id={pad}, smoothing={eps}"
+        on = _("logits {logits_shape}, target {target} with pad_id={pad}, smoothing={eps}",
+               logits_shape=shape_str(logits.shape), target=target.tolist(), pad=pad, eps=eps)
         loss = c.call(fn, logits, target, eps, pad, on=on)
         if isinstance(loss, numbers.Real) and not isinstance(loss, bool):
             loss = torch.tensor(float(loss))
-        loss = c.tensor(loss, "the loss (a single number)", on, (), "()", shape_hints={
-            (N,): "损失 (loss): you returned one loss per position; average them over the non-pad positions.",
+        loss = c.tensor(loss, _("the loss (a single number)"), on, (), "()", shape_hints={
+            (N,): _("损失 (loss): you returned one loss per position; average them over the non-pad positions."),
         })
         reference = F.cross_entropy(logits.double(), target, ignore_index=pad, label_smoothing=eps)
 
         def v(**kw):
             return lambda: _smoothed_ce(logits, target, eps, pad, **kw)
-        c.numbers(loss, reference, "loss", on, [
-            ("标签平滑 (label smoothing) is missing: this is plain cross-entropy; mix the one-hot target with the "
-             "uniform distribution: (1 - smoothing) * one_hot + smoothing / V.", lambda: F.cross_entropy(
+        c.numbers(loss, reference, _("loss"), on, [
+            (_("标签平滑 (label smoothing) is missing: this is plain cross-entropy; mix the one-hot target with the "
+               "uniform distribution: (1 - smoothing) * one_hot + smoothing / V."), lambda: F.cross_entropy(
                  logits.double(), target, ignore_index=pad)),
-            ("填充 (padding) is not ignored: positions whose target is pad_id must not count — leave them out of the "
-             "sum and of the count you divide by.", v(ignore="none")),
-            ("填充 (padding): you left the pad positions out of the sum but still divided by all N positions; "
-             "divide by the number of non-pad positions.", v(ignore="divide_by_all")),
-            ("损失 (loss): you summed it; average it over the non-pad positions.", v(reduce="sum")),
-            ("标签平滑 (label smoothing): you gave smoothing / (V - 1) to the other tokens only; here (as in "
-             "F.cross_entropy(label_smoothing=...)) smoothing / V goes to every token, the right one included: "
-             "(1 - smoothing) * one_hot + smoothing / V.", v(spread="others")),
-            ("标签平滑 (label smoothing): you left the pad token out of the smoothing (smoothing / (V - 2), as The "
-             "Annotated Transformer does); here smoothing / V goes to every token: "
-             "(1 - smoothing) * one_hot + smoothing / V.", v(spread="annotated")),
-            ("交叉熵 (cross-entropy): you used probabilities (softmax); it needs log-probabilities: "
-             "log_softmax(logits, dim=-1).",
+            (_("填充 (padding) is not ignored: positions whose target is pad_id must not count — leave them out of "
+               "the sum and of the count you divide by."), v(ignore="none")),
+            (_("填充 (padding): you left the pad positions out of the sum but still divided by all N positions; "
+               "divide by the number of non-pad positions."), v(ignore="divide_by_all")),
+            (_("损失 (loss): you summed it; average it over the non-pad positions."), v(reduce="sum")),
+            (_("标签平滑 (label smoothing): you gave smoothing / (V - 1) to the other tokens only; here (as in "
+               "F.cross_entropy(label_smoothing=...)) smoothing / V goes to every token, the right one included: "
+               "(1 - smoothing) * one_hot + smoothing / V."), v(spread="others")),
+            (_("标签平滑 (label smoothing): you left the pad token out of the smoothing (smoothing / (V - 2), as The "
+               "Annotated Transformer does); here smoothing / V goes to every token: "
+               "(1 - smoothing) * one_hot + smoothing / V."), v(spread="annotated")),
+            (_("交叉熵 (cross-entropy): you used probabilities (softmax); it needs log-probabilities: "
+               "log_softmax(logits, dim=-1)."),
              v(use_probs=True)),
-            ("交叉熵 (cross-entropy): you computed KL(q || p), which differs from the cross-entropy by the entropy "
-             "of the smoothed target q (a constant, so the gradients agree); return the cross-entropy "
-             "-(q * log_p).sum(-1), averaged.",
+            (_("交叉熵 (cross-entropy): you computed KL(q || p), which differs from the cross-entropy by the entropy "
+               "of the smoothed target q (a constant, so the gradients agree); return the cross-entropy "
+               "-(q * log_p).sum(-1), averaged."),
              v(kl=True)),
-            ("交叉熵 (cross-entropy): log_softmax over the wrong axis; normalise over the vocabulary, dim=-1.", v(dim=0)),
-        ], fallback="q = (1 - smoothing) * one_hot(target, V) + smoothing / V; "
-                    "loss_n = -(q * log_softmax(logits)).sum(-1); average over positions whose target is not pad_id.", atol=1e-5, rtol=1e-4)
+            (_("交叉熵 (cross-entropy): log_softmax over the wrong axis; normalise over the vocabulary, dim=-1."),
+             v(dim=0)),
+        ], fallback=_("q = (1 - smoothing) * one_hot(target, V) + smoothing / V; "
+                      "loss_n = -(q * log_softmax(logits)).sum(-1); average over positions whose target is not "
+                      "pad_id."), atol=1e-5, rtol=1e-4)
     c.passed()
 
 
@@ -99,7 +105,7 @@ def _greedy(step_fn, bos: int, eos: int, max_len: int, *, variant: str = "ok") -
     """Reference greedy decoding (tokens without <bos>/<eos>) and its known-wrong variants."""
     prefix = [bos]
     steps = max_len + {"one_short": -1, "one_long": 1}.get(variant, 0)
-    for _ in range(steps):
+    for _step in range(steps):
         log_p = step_fn([bos] if variant == "no_feedback" else list(prefix))
         token = int(log_p.argmin() if variant == "argmin" else log_p.argmax())
         prefix.append(token)
@@ -114,41 +120,42 @@ def _greedy(step_fn, bos: int, eos: int, max_len: int, *, variant: str = "ok") -
 def _tokens_of(c: Check, result, on: str) -> list[int]:
     if isinstance(result, torch.Tensor):
         if result.dim() != 1 or result.is_floating_point():
-            c.fail(f"expected a list of token ids, got a tensor of shape {shape_str(result.shape)} and dtype "
-                   f"{result.dtype} on {on}")
+            c.fail(_("expected a list of token ids, got a tensor of shape {shape} and dtype {dtype} on {on}",
+                     shape=shape_str(result.shape), dtype=result.dtype, on=on))
         return [int(t) for t in result.tolist()]
     if not isinstance(result, (list, tuple)):
-        c.fail(f"expected a list of token ids, got {type(result).__name__} on {on}")
+        c.fail(_("expected a list of token ids, got {kind} on {on}", kind=type(result).__name__, on=on))
     tokens = []
     for t in result:
         if isinstance(t, torch.Tensor) and t.numel() == 1:
             t = t.item()
         if isinstance(t, bool) or not isinstance(t, numbers.Integral):
-            c.fail(f"expected a list of token ids (ints), found {t!r} ({type(t).__name__}) on {on}")
+            c.fail(_("expected a list of token ids (ints), found {token!r} ({kind}) on {on}",
+                     token=t, kind=type(t).__name__, on=on))
         tokens.append(int(t))
     return tokens
 
 
 def _check_prefixes(c: Check, lm: ToyLM, on: str) -> None:
     if not lm.calls:
-        c.fail(f"your function never called step_fn on {on}; call step_fn(prefix) to get the next token's "
-               "log-probabilities.")
+        c.fail(_("your function never called step_fn on {on}; call step_fn(prefix) to get the next token's "
+                 "log-probabilities.", on=on))
     for call in lm.calls:
         if call[:1] != [lm.bos]:
-            c.fail(f"step_fn was called with the prefix {call} on {on}; give it the whole prefix, starting with "
-                   f"<bos> (id {lm.bos}): the model needs to see <bos> first.")
+            c.fail(_("step_fn was called with the prefix {prefix} on {on}; give it the whole prefix, starting "
+                     "with <bos> (id {bos}): the model needs to see <bos> first.", prefix=call, on=on, bos=lm.bos))
 
 
 _GREEDY_HINTS = [
-    ("with_bos", "贪心解码 (greedy decoding): you returned <bos> at the start; return only the generated tokens."),
-    ("with_eos", "贪心解码 (greedy decoding): you returned <eos> at the end; stop at <eos> and leave it out."),
-    ("no_stop", "贪心解码 (greedy decoding) does not stop at <eos>: once the chosen token is eos_id, stop."),
-    ("argmin", "贪心解码 (greedy decoding): you picked the least likely token; take the most likely, argmax()."),
-    ("no_feedback", "贪心解码 (greedy decoding): every step sees the same prefix; append each chosen token to the "
-                    "prefix before the next call of step_fn."),
-    ("one_short", "贪心解码 (greedy decoding): one token too few — generate up to max_len tokens (an <eos> counts "
-                  "as one of them)."),
-    ("one_long", "贪心解码 (greedy decoding): one token too many — generate at most max_len tokens."),
+    ("with_bos", N_("贪心解码 (greedy decoding): you returned <bos> at the start; return only the generated tokens.")),
+    ("with_eos", N_("贪心解码 (greedy decoding): you returned <eos> at the end; stop at <eos> and leave it out.")),
+    ("no_stop", N_("贪心解码 (greedy decoding) does not stop at <eos>: once the chosen token is eos_id, stop.")),
+    ("argmin", N_("贪心解码 (greedy decoding): you picked the least likely token; take the most likely, argmax().")),
+    ("no_feedback", N_("贪心解码 (greedy decoding): every step sees the same prefix; append each chosen token to "
+                       "the prefix before the next call of step_fn.")),
+    ("one_short", N_("贪心解码 (greedy decoding): one token too few — generate up to max_len tokens (an <eos> "
+                     "counts as one of them).")),
+    ("one_long", N_("贪心解码 (greedy decoding): one token too many — generate at most max_len tokens.")),
 ]
 
 
@@ -160,14 +167,14 @@ def check_greedy_decode(fn) -> None:
     log-probabilities, a `(V,)` tensor. Greedy decoding appends the most likely token until it picks
     eos_id or has generated max_len tokens; it returns the tokens without <bos> and <eos>.
     """
-    c = Check("贪心解码 (greedy decoding)")
-    c.callable(fn, "your greedy-decoding function", "check_greedy_decode(greedy_decode)")
+    c = Check(_("贪心解码 (greedy decoding)"))
+    c.callable(fn, _("your greedy-decoding function"), "check_greedy_decode(greedy_decode)")
     bos, eos = 1, 2
     with sandbox():
         cases = [
-            ("a toy model that ends with <eos> after a few tokens (max_len=10)",
+            (_("a toy model that ends with <eos> after a few tokens (max_len=10)"),
              lambda: ToyLM(7, bos, eos, seed=13, eos_boost=1.0, eos_offset=-3.0), 10),
-            ("a toy model that never picks <eos> (max_len=6)",
+            (_("a toy model that never picks <eos> (max_len=6)"),
              lambda: ToyLM(7, bos, eos, seed=6, eos_offset=-50.0), 6),
         ]
         for on, make, max_len in cases:
@@ -177,20 +184,24 @@ def check_greedy_decode(fn) -> None:
             _check_prefixes(c, lm, on)
             expected = _greedy(make(), bos, eos, max_len)
             if result != expected:
-                hint = join_hints([h for v, h in _GREEDY_HINTS
-                                    if _greedy(make(), bos, eos, max_len, variant=v) == result])
-                c.fail(f"wrong tokens on {on}: got {result}, expected {expected}."
-                       + (f"\nLikely mistake: {hint}" if hint else
-                          " At each step: log_p = step_fn(prefix); token = argmax; append it; stop at eos_id."))
+                hint = join_hints([_(h) for v, h in _GREEDY_HINTS
+                                   if _greedy(make(), bos, eos, max_len, variant=v) == result])
+                wrong = _("wrong tokens on {on}: got {result}, expected {expected}.", on=on, result=result,
+                          expected=expected)
+                c.fail(wrong + (_("\nLikely mistake: {hint}", hint=hint) if hint else
+                                _(" At each step: log_p = step_fn(prefix); token = argmax; append it; stop at "
+                                  "eos_id.")))
 
         model, src, step_fn = tiny_transformer_case()
         max_len = 8
-        on = f"a small (untrained) transformer_lesson.Transformer, source {src[0].tolist()}, max_len={max_len}"
+        on = _("a small (untrained) transformer_lesson.Transformer, source {source}, max_len={max_len}",
+               source=src[0].tolist(), max_len=max_len)
         limited = StepLimit(step_fn, max_calls=4 * max_len + 20, max_prefix=max_len + 5, max_len=max_len)
         result = _tokens_of(c, c.call(fn, limited, bos, eos, max_len, on=on), on)
         expected = greedy_decode(model, src, max_len=max_len, bos_id=bos, eos_id=eos)[0].tokens
         if result != expected:
-            c.fail(f"on {on} you got {result}, but transformer_lesson.greedy_decode gives {expected}.")
+            c.fail(_("on {on} you got {result}, but transformer_lesson.greedy_decode gives {expected}.",
+                     on=on, result=result, expected=expected))
     c.passed()
 
 
@@ -237,7 +248,7 @@ def _beam(step_fn, bos: int, eos: int, max_len: int, beam_size: int, alpha: floa
         best = finished[0]
     else:
         def score(item):
-            _, lp, length = item
+            _seq, lp, length = item
             if variant == "no_penalty":
                 return lp
             if variant == "length_norm":
@@ -256,22 +267,23 @@ def _beam(step_fn, bos: int, eos: int, max_len: int, beam_size: int, alpha: floa
 
 
 _BEAM_HINTS = [
-    ("greedy", "束搜索 (beam search) returned what greedy decoding returns: keep the beam_size best extensions at "
-               "each step, ranked by their total log-probability (the sum over the whole prefix), not just the best one."),
-    ("no_penalty", "束搜索 (beam search) ignores the length penalty: rank finished sentences by "
-                   "log P / ((5 + |Y|) / 6) ** alpha."),
-    ("length_norm", "束搜索 (beam search): you divided by the length |Y|; the GNMT length penalty is "
-                    "((5 + |Y|) / 6) ** alpha (with alpha=0 it is 1: no normalisation at all)."),
-    ("penalty_multiplied", "束搜索 (beam search): you multiplied by the length penalty; divide: "
-                           "log P / ((5 + |Y|) / 6) ** alpha."),
-    ("first_finished", "束搜索 (beam search) returned the first sentence to finish; keep searching and return the "
-                       "best-scoring finished sentence."),
-    ("with_bos", "束搜索 (beam search): you returned <bos> at the start; return only the generated tokens."),
-    ("with_eos", "束搜索 (beam search): you returned <eos> at the end; leave it out."),
-    ("continue_after_eos", "束搜索 (beam search): a sentence that picked <eos> must leave the beam as finished, "
-                           "not keep growing after <eos>."),
-    ("no_fallback", "束搜索 (beam search): when no sentence reaches <eos> within max_len, return the best "
-                    "unfinished one."),
+    ("greedy", N_("束搜索 (beam search) returned what greedy decoding returns: keep the beam_size best extensions "
+                  "at each step, ranked by their total log-probability (the sum over the whole prefix), not just "
+                  "the best one.")),
+    ("no_penalty", N_("束搜索 (beam search) ignores the length penalty: rank finished sentences by "
+                      "log P / ((5 + |Y|) / 6) ** alpha.")),
+    ("length_norm", N_("束搜索 (beam search): you divided by the length |Y|; the GNMT length penalty is "
+                       "((5 + |Y|) / 6) ** alpha (with alpha=0 it is 1: no normalisation at all).")),
+    ("penalty_multiplied", N_("束搜索 (beam search): you multiplied by the length penalty; divide: "
+                              "log P / ((5 + |Y|) / 6) ** alpha.")),
+    ("first_finished", N_("束搜索 (beam search) returned the first sentence to finish; keep searching and return "
+                          "the best-scoring finished sentence.")),
+    ("with_bos", N_("束搜索 (beam search): you returned <bos> at the start; return only the generated tokens.")),
+    ("with_eos", N_("束搜索 (beam search): you returned <eos> at the end; leave it out.")),
+    ("continue_after_eos", N_("束搜索 (beam search): a sentence that picked <eos> must leave the beam as "
+                              "finished, not keep growing after <eos>.")),
+    ("no_fallback", N_("束搜索 (beam search): when no sentence reaches <eos> within max_len, return the best "
+                       "unfinished one.")),
 ]
 
 
@@ -284,8 +296,8 @@ def check_beam_search(fn) -> None:
     live or after max_len tokens (unfinished ones then count too). Return the tokens (no <bos>/<eos>) of
     the hypothesis with the best log P / ((5 + |Y|) / 6) ** alpha.
     """
-    c = Check("束搜索 (beam search)")
-    c.callable(fn, "your beam-search function", "check_beam_search(beam_search)")
+    c = Check(_("束搜索 (beam search)"))
+    c.callable(fn, _("your beam-search function"), "check_beam_search(beam_search)")
     bos, eos = 1, 2
     with sandbox():
         for on, lm, kw in beam_cases(bos, eos):
@@ -298,13 +310,14 @@ def check_beam_search(fn) -> None:
             expected = _beam(*args)
             if result == expected:
                 continue
-            scored = f"got {result}, expected {expected}"
-            hint = join_hints([h for v, h in _BEAM_HINTS if _beam(*args, variant=v) == result])
+            hint = join_hints([_(h) for v, h in _BEAM_HINTS if _beam(*args, variant=v) == result])
             if hint is None and eos in result:
-                hint = "a sentence that picked <eos> must leave the beam as finished; <eos> never appears inside."
-            c.fail(f"wrong sentence on {on}: {scored}."
-                   + (f"\nLikely mistake: {hint}" if hint else
-                      " Each step: extend every live hypothesis by every token, keep the beam_size best by total "
-                      "log-probability, move those ending in <eos> to the finished list; at the end return the best "
-                      "log P / ((5 + |Y|) / 6) ** alpha."))
+                hint = _("a sentence that picked <eos> must leave the beam as finished; <eos> never appears "
+                         "inside.")
+            wrong = _("wrong sentence on {on}: got {result}, expected {expected}.", on=on, result=result,
+                      expected=expected)
+            c.fail(wrong + (_("\nLikely mistake: {hint}", hint=hint) if hint else
+                            _(" Each step: extend every live hypothesis by every token, keep the beam_size best by "
+                              "total log-probability, move those ending in <eos> to the finished list; at the end "
+                              "return the best log P / ((5 + |Y|) / 6) ** alpha.")))
     c.passed()

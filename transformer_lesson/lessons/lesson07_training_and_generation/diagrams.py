@@ -13,8 +13,11 @@ from matplotlib.lines import Line2D
 from ...capstone.data import BOS, EOS
 from ...decoding import beam_search
 from ...drawing import PALETTE, box, diagram_figure, font_families, label
+from ...i18n import translator
 
 __all__ = ["beam_tree", "traced_search", "ILLUSTRATIVE_TREE"]
+
+_ = translator("lesson07")
 
 
 def _step(*candidates):
@@ -70,7 +73,7 @@ def _best_path(tree) -> set[tuple[int, int]]:
     finished = [(e.get("score", e["log_prob"]), s, i) for s, step in enumerate(tree) for i, e in enumerate(step)
                 if e["status"] == "finished"]
     if finished:
-        _, s, i = max(finished)
+        _score, s, i = max(finished)
     else:
         s = len(tree) - 1
         i = max((j for j, e in enumerate(tree[s]) if e["status"] == "kept"), key=lambda j: tree[s][j]["log_prob"],
@@ -97,8 +100,9 @@ def beam_tree(tree: list | None = None, *, vocab: Sequence[str] | None = None, t
     if vocab is not None:
         tree = [[{**e, "token": vocab[e["token"]]} for e in step] for step in tree]
     width = max(sum(e["status"] == "kept" for e in step) for step in tree)
-    title = title or (f"Beam search, width {width} (束搜索): illustrative numbers for \"I am a student\""
-                      if illustrative else f"Beam search, width {width} (束搜索), as the model ran it")
+    title = title or (_("Beam search, width {width} (束搜索): illustrative numbers for \"I am a student\"",
+                        width=width) if illustrative else
+                      _("Beam search, width {width} (束搜索), as the model ran it", width=width))
     height = 6.6 if illustrative else 5.8
     fig, ax = diagram_figure(9.5, height, title=title)
     rows = max(len(step) for step in tree)
@@ -115,7 +119,7 @@ def beam_tree(tree: list | None = None, *, vocab: Sequence[str] | None = None, t
     parents = [root]                                  # the kept nodes of the previous step, in kept order
     for s, step in enumerate(tree):
         x = 1.3 + column * (s + 0.5)
-        label(ax, x, top + 0.48, f"step {s + 1}", size=9.5, color="#555555")
+        label(ax, x, top + 0.48, _("step {n}", n=s + 1), size=9.5, color="#555555")
         # children next to their parents: order by the parent's height, then by rank
         order = sorted(range(len(step)), key=lambda i: (-parents[step[i]["parent"]][1], i))
         positions = {i: (x, y) for i, y in zip(order, ys(len(step)))}
@@ -133,18 +137,20 @@ def beam_tree(tree: list | None = None, *, vocab: Sequence[str] | None = None, t
                 text_color="#777777" if pruned else None, size=10)
             if entry["status"] == "kept":
                 kept.append((i, (cx, cy)))
-        parents = [p for _, p in sorted(kept)]
+        parents = [p for _i, p in sorted(kept)]
 
-    handles = [Line2D([], [], color=PALETTE["ink"], lw=1.1, label="kept in the beam 保留"),
-               Line2D([], [], color=PALETTE["muted"], lw=1.1, ls="--", label="pruned 剪掉"),
-               Line2D([], [], color=PALETTE["output"], lw=8, label="finished (<eos>) 完成"),
-               Line2D([], [], color=PALETTE["highlight"], lw=2.6, label="best path 最佳路径")]
+    handles = [Line2D([], [], color=PALETTE["ink"], lw=1.1, label=_("kept in the beam 保留")),
+               Line2D([], [], color=PALETTE["muted"], lw=1.1, ls="--", label=_("pruned 剪掉")),
+               Line2D([], [], color=PALETTE["output"], lw=8, label=_("finished (<eos>) 完成")),
+               Line2D([], [], color=PALETTE["highlight"], lw=2.6, label=_("best path 最佳路径"))]
     ax.legend(handles=handles, loc="lower center", ncol=4, frameon=False, bbox_to_anchor=(0.5, 0.0),
               prop=FontProperties(family=font_families(), size=9.5))
-    label(ax, 4.75, top + 0.88, "each node: token and total log-probability log P(prefix) so far; "
-          f"at each step the {2 * width} best extensions are ranked and {width} kept", size=9.5, color="#444444")
+    label(ax, 4.75, top + 0.88, _("each node: token and total log-probability log P(prefix) so far; at each step "
+                                  "the {ranked} best extensions are ranked and {width} kept", ranked=2 * width,
+                                  width=width), size=9.5, color="#444444")
     if illustrative:
-        label(ax, 4.75, 1.0, "Greedy decoding (贪心搜索) takes 一个 at step 3 (−1.1 beats −1.3) and is at −2.4 "
-              "after 学生;\nbeam search also kept 我 是 学生, which ends at −1.5. The search stops: no live "
-              "beam (best −2.4)\ncan still beat it, since a log-probability only falls.", size=9.5)
+        label(ax, 4.75, 1.0, _("Greedy decoding (贪心搜索) takes 一个 at step 3 (−1.1 beats −1.3) and is at −2.4 "
+                               "after 学生;\nbeam search also kept 我 是 学生, which ends at −1.5. The search stops: no "
+                               "live beam (best −2.4)\ncan still beat it, since a log-probability only falls."),
+              size=9.5)
     return fig

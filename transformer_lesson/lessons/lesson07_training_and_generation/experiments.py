@@ -14,11 +14,14 @@ from ...capstone import Translator, trace_translation
 from ...capstone.data import BOS, EOS, check_pairs, join_chinese, tokenize_chinese, tokenize_english
 from ...capstone.training import small_embeddings
 from ...decoding import greedy_decode, sample_decode
+from ...i18n import translator
 from ...runtime import torch_threads
 
 __all__ = ["cross_attention_map", "untrained_copy", "head_diversity", "layer_heads", "beam_vs_greedy",
            "nearest_training_pair",
            "recall_from_memory", "new_translations", "decoding_choices"]
+
+_ = translator("lesson07")
 
 
 def _check_translator(translator) -> None:
@@ -60,10 +63,10 @@ def untrained_copy(translator, seed: int = 0):
 
 def _attention_modules(model) -> list[tuple[str, str]]:
     """(label, module name) of every attention module, encoder first: ("encoder 1 self", "encoder.layers.0.self_attn")."""
-    mods = [(f"encoder {i + 1} self", f"encoder.layers.{i}.self_attn") for i in range(len(model.encoder.layers))]
+    mods = [(_("encoder {n} self", n=i + 1), f"encoder.layers.{i}.self_attn") for i in range(len(model.encoder.layers))]
     for i in range(len(model.decoder.layers)):
-        mods += [(f"decoder {i + 1} self", f"decoder.layers.{i}.self_attn"),
-                 (f"decoder {i + 1} cross", f"decoder.layers.{i}.cross_attn")]
+        mods += [(_("decoder {n} self", n=i + 1), f"decoder.layers.{i}.self_attn"),
+                 (_("decoder {n} cross", n=i + 1), f"decoder.layers.{i}.cross_attn")]
     return mods
 
 

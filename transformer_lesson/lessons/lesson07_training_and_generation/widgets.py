@@ -11,10 +11,13 @@ import ipywidgets as ipw
 
 from ...capstone import Translator
 from ...drawing import FigureWidget
+from ...i18n import translator
 from ..lesson06_encoder_decoder.widgets import cross_attention_widget
 from . import experiments, plots
 
 __all__ = ["cross_attention_widget", "decoding_widget"]
+
+_ = translator("lesson07")
 
 
 def decoding_widget(translators, sentences, *, sentence: str | None = None, beam_size: int = 4,
@@ -28,14 +31,14 @@ def decoding_widget(translators, sentences, *, sentence: str | None = None, beam
     sentences = list(sentences)
     controls = {}
     if len(models) > 1:
-        controls["model"] = ipw.ToggleButtons(options=list(models), description="model")
+        controls["model"] = ipw.ToggleButtons(options=list(models), description=_("model"))
     controls.update({
-        "sentence": ipw.Dropdown(options=sentences, value=sentence or sentences[0], description="sentence",
+        "sentence": ipw.Dropdown(options=sentences, value=sentence or sentences[0], description=_("sentence"),
                                  layout=ipw.Layout(width="420px")),
-        "beam_size": ipw.IntSlider(value=beam_size, min=1, max=8, description="beam width"),
-        "length_penalty": ipw.FloatSlider(value=length_penalty, min=0.0, max=2.0, step=0.1, description="length α"),
+        "beam_size": ipw.IntSlider(value=beam_size, min=1, max=8, description=_("beam width")),
+        "length_penalty": ipw.FloatSlider(value=length_penalty, min=0.0, max=2.0, step=0.1, description=_("length α")),
         "temperature": ipw.FloatLogSlider(value=temperature, base=10, min=-1, max=0.6, step=0.1,
-                                          description="temperature")})
+                                          description=_("temperature"))})
     cache: dict = {}                     # results already computed, so a slider recomputes only its own part
 
     def draw(fig, sentence, beam_size, length_penalty, temperature, model=next(iter(models))):
@@ -47,14 +50,17 @@ def decoding_widget(translators, sentences, *, sentence: str | None = None, beam
         (greedy, greedy_lp), (best, best_score, best_lp) = choices["greedy"], choices["beam"][0]
         counts = choices["sample_counts"]
         top = max(counts, key=counts.get)
-        shown = {text: html.escape(text or plots.EMPTY_TRANSLATION) for text in (greedy, best, top)}
-        spread = ("all different" if counts[top] == 1 else f"{len(counts)} different, most often {shown[top]} "
-                  f"({counts[top]}×)" if len(counts) > 1 else f"all {shown[top]}")
-        caption = (f"greedy: {shown[greedy]} (log P {greedy_lp:.2f}); beam width {beam_size}, α {length_penalty:.1f}: "
-                   f"<b>{shown[best]}</b> (log P {best_lp:.2f}, score {best_score:.2f}); {num_samples} samples at "
-                   f"temperature {temperature:.2f}: {spread}.")
+        shown = {text: html.escape(text or _(plots.EMPTY_TRANSLATION)) for text in (greedy, best, top)}
+        spread = (_("all different") if counts[top] == 1 else
+                  _("{n} different, most often {top} ({count}×)", n=len(counts), top=shown[top], count=counts[top])
+                  if len(counts) > 1 else _("all {top}", top=shown[top]))
+        caption = _("greedy: {greedy} (log P {greedy_lp:.2f}); beam width {beam_size}, α {alpha:.1f}: <b>{best}</b> "
+                    "(log P {best_lp:.2f}, score {best_score:.2f}); {num_samples} samples at temperature "
+                    "{temperature:.2f}: {spread}.", greedy=shown[greedy], greedy_lp=greedy_lp, beam_size=beam_size,
+                    alpha=length_penalty, best=shown[best], best_lp=best_lp, best_score=best_score,
+                    num_samples=num_samples, temperature=temperature, spread=spread)
         return caption, {"model": model, "greedy": greedy, "greedy_log_prob": greedy_lp, "beam": best,
                          "beam_log_prob": best_lp, "beam_score": best_score, "hypotheses": len(choices["beam"]),
-                         "distinct_samples": len(counts), "samples": [t for t, _ in choices["samples"]]}
+                         "distinct_samples": len(counts), "samples": [t for t, _lp in choices["samples"]]}
 
     return FigureWidget(draw, controls, width=width, height=height)
