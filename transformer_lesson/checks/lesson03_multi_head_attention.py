@@ -80,9 +80,12 @@ def _split_merge_hint(split: str, merge: str) -> str:
 
 
 def _split_shape_hint(x: torch.Tensor, h: int, ways: dict):
-    """A shape hint that looks at the numbers: the first of `ways` (split -> hint) whose result the learner's equals."""
+    """A shape hint that looks at the numbers: the first of `ways` (split -> hint) whose result the learner's equals,
+    else the hint under the key None (a result of that shape made some other way)."""
     def hint(value):
         for how, text in ways.items():
+            if how is None:
+                continue
             candidate = _split(x, h, how)
             if candidate.shape == value.shape and torch.equal(candidate, value.detach().to(candidate.dtype)):
                 return text
