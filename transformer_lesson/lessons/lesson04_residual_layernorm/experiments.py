@@ -12,10 +12,13 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..._validate import check_choice, check_number, check_positive_int
+from ...i18n import translator
 from ...model import Encoder
 from ...positional import PositionalEncoding
 from ...residual import ResidualConnection
 from ...runtime import torch_threads
+
+_ = translator("lesson04")
 
 __all__ = [
     "STACKS", "gradient_norms_per_layer", "gradient_flow", "reverse_task_batch", "TinySequenceModel",
@@ -166,7 +169,7 @@ def median_steps(steps) -> float | None:
     """The median of steps-to-threshold over seeds, "never" (None) counting as later than any step; None: never."""
     values = sorted(math.inf if s is None else s for s in steps)
     if not values:
-        raise ValueError("expected at least one run's steps, got none")
+        raise ValueError(_("expected at least one run's steps, got none"))
     middle = len(values) // 2
     median = values[middle] if len(values) % 2 else (values[middle - 1] + values[middle]) / 2
     return None if math.isinf(median) else median

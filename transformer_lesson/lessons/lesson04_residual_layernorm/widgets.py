@@ -9,8 +9,11 @@ import ipywidgets as ipw
 import torch
 
 from ...drawing import FigureWidget
+from ...i18n import translator
 from ...residual import LayerNorm
 from . import experiments, plots
+
+_ = translator("lesson04")
 
 __all__ = ["layer_norm_widget", "residual_depth_widget"]
 
@@ -23,8 +26,8 @@ def layer_norm_widget(x, token: str = "", eps: float = 1e-5, *, width: float = 8
     norm = LayerNorm(x.numel(), eps).double()
     with torch.no_grad():
         reference = norm(x)
-    controls = {"scale": ipw.FloatLogSlider(value=1.0, base=10, min=-3, max=2, step=0.25, description="scale"),
-                "shift": ipw.FloatSlider(value=0.0, min=-10.0, max=10.0, step=0.5, description="shift")}
+    controls = {"scale": ipw.FloatLogSlider(value=1.0, base=10, min=-3, max=2, step=0.25, description=_("scale")),
+                "shift": ipw.FloatSlider(value=0.0, min=-10.0, max=10.0, step=0.5, description=_("shift"))}
 
     def draw(fig, scale, shift):
         x_in = x * scale + shift                                       # the same token, rescaled and moved
@@ -36,10 +39,13 @@ def layer_norm_widget(x, token: str = "", eps: float = 1e-5, *, width: float = 8
         axes = fig.subplots(1, 2, gridspec_kw=dict(left=0.07, right=0.98, bottom=0.18, top=0.89, wspace=0.18))
         plots.feature_bars(x_in, y, axes=axes, token=token, after_ylim=2.5)
         mean_in, mean_out = round(x_in.mean().item(), 2) + 0.0, round(y.mean().item(), 2) + 0.0  # + 0.0: no "-0.00"
-        caption = (f"input {scale:g}·x {'+' if shift >= 0 else '-'} {abs(shift):g}: mean {mean_in:.2f}, std {std_in:.3g}"
-                   f" → LayerNorm: mean {mean_out:.2f}, std {std_out:.3f}; largest change from LayerNorm(x): {change:.1e}.")
+        caption = _("input {scale:g}·x {sign} {shift:g}: mean {mean_in:.2f}, std {std_in:.3g}"
+                    " → LayerNorm: mean {mean_out:.2f}, std {std_out:.3f}; largest change from LayerNorm(x): {change:.1e}.",
+                    scale=scale, sign="+" if shift >= 0 else "-", shift=abs(shift), mean_in=mean_in, std_in=std_in,
+                    mean_out=mean_out, std_out=std_out, change=change)
         if std_out < 0.99:
-            caption += f" The variance {std_in ** 2:.1e} is now close to eps = {eps:g}, which damps the output."
+            caption += _(" The variance {var:.1e} is now close to eps = {eps:g}, which damps the output.",
+                         var=std_in ** 2, eps=eps)
         return caption, {"scale": scale, "shift": shift, "mean_in": x_in.mean().item(), "std_in": std_in,
                          "mean_out": y.mean().item(), "std_out": std_out, "max_change": change}
 
@@ -50,21 +56,24 @@ def residual_depth_widget(depth: int = 32, gain: float = 1.0, max_depth: int = 6
                           seed: int = 0) -> FigureWidget:
     """Sliders for the depth and the weights' gain over `experiments.gradient_flow`: gradient norm per layer
     in the plain stack, with residual connections, and with residual connections and LayerNorm (Pre-LN)."""
-    controls = {"depth": ipw.IntSlider(value=depth, min=2, max=max_depth, step=2, description="depth"),
-                "gain": ipw.FloatSlider(value=gain, min=0.5, max=6.0, step=0.5, description="weights ×")}
-    labels = {"plain": "plain: h = tanh(Wh + b)", "residual": "residual: h = h + tanh(Wh + b)",
-              "pre-ln": "Pre-LN: h = h + tanh(W·LN(h) + b)"}
+    controls = {"depth": ipw.IntSlider(value=depth, min=2, max=max_depth, step=2, description=_("depth")),
+                "gain": ipw.FloatSlider(value=gain, min=0.5, max=6.0, step=0.5, description=_("weights ×"))}
+    labels = {"plain": _("plain: h = tanh(Wh + b)"), "residual": _("residual: h = h + tanh(Wh + b)"),
+              "pre-ln": _("Pre-LN: h = h + tanh(W·LN(h) + b)")}
 
     def draw(fig, depth, gain):
         flow = experiments.gradient_flow(depth, stacks=experiments.STACKS, gain=gain, width=width, seed=seed)
         fig.set_layout_engine("none")                                  # fixed margins: half the redraw time
         ax = fig.subplots(gridspec_kw=dict(left=0.12, right=0.97, bottom=0.14, top=0.92))
         plots.gradient_norms_plot({labels[name]: flow[name] for name in experiments.STACKS},
-                                  ax=ax, title=f"gradient norm per layer, {depth} layers, weights × {gain:g}")
-        caption = (f"{depth} layers, weights × {gain:g}: the first layer gets "
-                   f"{flow['plain_first_over_last']:.1e} × the last layer's gradient in the plain stack, "
-                   f"{flow['residual_first_over_last']:.2g} × with residual connections, "
-                   f"{flow['pre-ln_first_over_last']:.2g} × with residual connections and LayerNorm (Pre-LN).")
+                                  ax=ax, title=_("gradient norm per layer, {depth} layers, weights × {gain:g}",
+                                                 depth=depth, gain=gain))
+        caption = _("{depth} layers, weights × {gain:g}: the first layer gets "
+                    "{plain:.1e} × the last layer's gradient in the plain stack, "
+                    "{residual:.2g} × with residual connections, "
+                    "{pre_ln:.2g} × with residual connections and LayerNorm (Pre-LN).",
+                    depth=depth, gain=gain, plain=flow["plain_first_over_last"],
+                    residual=flow["residual_first_over_last"], pre_ln=flow["pre-ln_first_over_last"])
         return caption, dict(flow)
 
     return FigureWidget(draw, controls, width=6.0, height=3.6)
