@@ -70,6 +70,11 @@ def sandbox(seed: int = 0):
             yield
 
 
+def titled(title: str, message: str) -> str:
+    """A checker's message after its title ("title: message"; "标题：消息" in Chinese)."""
+    return _("{title}: {message}", title=title, message=message)
+
+
 class Check:
     """One checker run: knows its title and raises AssertionErrors that start with it."""
 
@@ -78,7 +83,7 @@ class Check:
         _RUNNING.append(self)
 
     def fail(self, message: str):
-        raise AssertionError(f"{self.title}: {message}")  # the title and message come translated
+        raise AssertionError(titled(self.title, message))  # the title and message come translated
 
     def callable(self, obj, what: str, example: str):
         if not callable(obj):
@@ -114,11 +119,11 @@ class Check:
         try:
             result = _time_limited(lambda: fn(*copies, **kwcopies), time_limit())
         except NotImplementedError:
-            raise AssertionError(self.title + ": " + _(
+            raise AssertionError(titled(self.title, _(
                 "{not_implemented}. Replace `raise NotImplementedError()` with your code, run that cell, then "
-                "run this check again.", not_implemented=_(NOT_IMPLEMENTED))) from None
+                "run this check again.", not_implemented=_(NOT_IMPLEMENTED)))) from None
         except _Stopped as stop:
-            raise AssertionError(f"{self.title}: {stop.describe(on)}") from None
+            raise AssertionError(titled(self.title, stop.describe(on))) from None
         except Exception as error:  # the learner's code crashed: say on which input, keep the traceback
             if callable(advice):                     # advice(error) reads what the learner's code did
                 try:
@@ -126,9 +131,9 @@ class Check:
                 except Exception:  # a diagnosis that fails must not hide the learner's own error
                     advice = ""
             extra = _("\nHint: {advice}", advice=advice) if advice else ""
-            raise AssertionError(self.title + ": " + _(
+            raise AssertionError(titled(self.title, _(
                 "your code crashed on {on}:\n    {kind}: {error}{extra}\n(the traceback above shows the line)",
-                on=on, kind=type(error).__name__, error=error, extra=extra)) from error
+                on=on, kind=type(error).__name__, error=error, extra=extra))) from error
         names = _argument_names(fn, len(args), list(kwargs))
         for name, original, copy in zip(names, list(args) + list(kwargs.values()),
                                         copies + list(kwcopies.values())):
@@ -220,14 +225,14 @@ class Check:
         try:
             return _time_limited(compute, time_limit())
         except _Stopped as stop:
-            raise AssertionError(f"{self.title}: {stop.describe(what)}") from None
+            raise AssertionError(titled(self.title, stop.describe(what))) from None
         except Exception as error:
-            raise AssertionError(self.title + ": " + _(
+            raise AssertionError(titled(self.title, _(
                 "{what} crashed:\n    {kind}: {error}\n(the traceback above shows the line)",
-                what=what, kind=type(error).__name__, error=error)) from error
+                what=what, kind=type(error).__name__, error=error))) from error
 
     def passed(self) -> None:
-        print("✓ " + self.title + ": " + _("all checks passed"))
+        print(_("✓ {title}: all checks passed", title=self.title))
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -353,14 +358,14 @@ def checker(check):
             raise
         except _Stopped as stop:
             title = _RUNNING[depth].title if len(_RUNNING) > depth else check.__name__
-            raise AssertionError(f"{title}: {stop.describe(_(THE_INPUTS))}") from None
+            raise AssertionError(titled(title, stop.describe(_(THE_INPUTS)))) from None
         except Exception as error:
             title = _RUNNING[depth].title if len(_RUNNING) > depth else check.__name__
-            raise AssertionError(title + ": " + _(
+            raise AssertionError(titled(title, _(
                 "your code did something this check did not expect, and checking it failed with {kind}: {error}\n"
                 "Compare your class or function with what the exercise asks for (help({checker}) lists the names "
                 "and shapes it expects); the traceback above shows where.",
-                kind=type(error).__name__, error=error, checker=check.__name__)) from error
+                kind=type(error).__name__, error=error, checker=check.__name__))) from error
         finally:
             del _RUNNING[depth:]
     return run
