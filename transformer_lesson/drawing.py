@@ -30,6 +30,9 @@ from matplotlib.figure import Figure
 from PIL import Image
 
 from ._validate import check_positive_int
+from .i18n import translator
+
+_ = translator("common")
 
 __all__ = ["as_array", "new_figure", "heatmap", "attention_heatmap", "mask_heatmap", "FigureWidget", "render_png",
            "png_size", "PALETTE", "HEAD_COLOURS", "TEXT_SIZE", "diagram_figure", "label", "shape_label", "box", "arrow",
@@ -57,7 +60,7 @@ def heatmap(matrix, x_labels: Sequence[str] | None = None, y_labels: Sequence[st
     if data.ndim != 2:
         raise ValueError(f"expected a 2-D matrix to draw, got shape {data.shape}")
     if ax is None:
-        _, ax = new_figure(max(3.0, 0.45 * data.shape[1] + 2), max(2.5, 0.4 * data.shape[0] + 1.5))
+        ax = new_figure(max(3.0, 0.45 * data.shape[1] + 2), max(2.5, 0.4 * data.shape[0] + 1.5))[1]
     image = ax.imshow(data, cmap=cmap, vmin=vmin, vmax=vmax, aspect="auto")
     for labels, set_ticks, set_labels, n in ((x_labels, ax.set_xticks, ax.set_xticklabels, data.shape[1]),
                                               (y_labels, ax.set_yticks, ax.set_yticklabels, data.shape[0])):
@@ -70,7 +73,7 @@ def heatmap(matrix, x_labels: Sequence[str] | None = None, y_labels: Sequence[st
         ax.tick_params(axis="x", labelrotation=45)
     if annotate:
         for (i, j), v in np.ndenumerate(data):
-            r, g, b, _ = image.cmap(image.norm(v))           # the cell's own colour: dark cell, white text
+            r, g, b, _alpha = image.cmap(image.norm(v))           # the cell's own colour: dark cell, white text
             ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=8,
                     color="white" if 0.299 * r + 0.587 * g + 0.114 * b < 0.5 else "black")
     ax.set_title(title)
@@ -85,8 +88,8 @@ def attention_heatmap(weights, query_tokens: Sequence[str], key_tokens: Sequence
                       ax=None, title: str = "attention weights", annotate: bool = True):
     """Rows are queries, columns are keys; each row sums to 1."""
     key_tokens = query_tokens if key_tokens is None else key_tokens
-    return heatmap(weights, key_tokens, query_tokens, ax=ax, title=title, xlabel="key (attended to)",
-                   ylabel="query (attending)", cmap="Blues", vmin=0.0, vmax=1.0, annotate=annotate)
+    return heatmap(weights, key_tokens, query_tokens, ax=ax, title=title, xlabel=_("key (attended to)"),
+                   ylabel=_("query (attending)"), cmap="Blues", vmin=0.0, vmax=1.0, annotate=annotate)
 
 
 def mask_heatmap(mask, query_tokens: Sequence[str] | None = None, key_tokens: Sequence[str] | None = None, *,
@@ -95,7 +98,7 @@ def mask_heatmap(mask, query_tokens: Sequence[str] | None = None, key_tokens: Se
     m = as_array(mask)
     while m.ndim > 2:
         m = m[0]
-    return heatmap(m, key_tokens, query_tokens, ax=ax, title=title, xlabel="key", ylabel="query",
+    return heatmap(m, key_tokens, query_tokens, ax=ax, title=title, xlabel=_("key"), ylabel=_("query"),
                    cmap="Greens", vmin=0.0, vmax=1.0, colorbar=False, annotate=False)
 
 

@@ -95,4 +95,9 @@ MESSAGES: dict[str, str] = {
         "请把你的类或函数与练习的要求对照一下（help({checker}) 列出了它期望的名称和形状）；"
         "上面的 traceback 指出了位置。",
     "one of these (your result fits each of them):": "以下之一（你的结果与每一种都吻合）：",
+    # drawing.py: the heatmaps every lesson draws
+    "key (attended to)": "键（被关注的位置）",
+    "query (attending)": "查询（发出关注的位置）",
+    "key": "键",
+    "query": "查询",
 }
