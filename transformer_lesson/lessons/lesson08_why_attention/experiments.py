@@ -13,10 +13,13 @@ from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 from ..._validate import check_positive_int
+from ...i18n import translator
 from ...model import EncoderLayer
 from ...multihead import MultiHeadAttention
 from ...positional import PositionalEncoding
 from ...runtime import count_parameters, eval_mode, torch_threads
+
+_ = translator("lesson08")
 
 __all__ = [
     "critical_path_length", "attention_and_gru_layers", "depth_and_work", "time_attention_vs_gru",
@@ -145,9 +148,9 @@ def recall_batch(batch_size: int, num_pairs: int, generator: torch.Generator, as
     """
     K, M = len(RECALL_KEYS), len(RECALL_VALUES)
     if not 1 <= num_pairs <= K:
-        raise ValueError(f"expected num_pairs in 1..{K} (one pair per key), got {num_pairs}")
+        raise ValueError(_("expected num_pairs in 1..{K} (one pair per key), got {num_pairs}", K=K, num_pairs=num_pairs))
     if asked not in ("random", "first"):
-        raise ValueError(f"expected asked to be 'random' or 'first', got {asked!r}")
+        raise ValueError(_("expected asked to be 'random' or 'first', got {asked!r}", asked=asked))
     keys = torch.rand(batch_size, K, generator=generator).argsort(-1)[:, :num_pairs]    # (B, N) distinct keys
     values = torch.randint(0, M, (batch_size, num_pairs), generator=generator)         # (B, N)
     if asked == "random":

@@ -11,12 +11,20 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from ...drawing import as_array, new_figure
+from ...i18n import N_, translator
+
+_ = translator("lesson08")
 
 __all__ = ["depth_and_work_plot", "timing_plot", "gradient_reach_plot", "accuracy_vs_distance"]
 
 
-_ATTENTION_STYLE = dict(color="tab:blue", marker="o", label="self-attention 自注意力")
-_GRU_STYLE = dict(color="tab:red", marker="s", label="GRU (循环神经网络)")
+_ATTENTION_STYLE = dict(color="tab:blue", marker="o", label=N_("self-attention 自注意力"))
+_GRU_STYLE = dict(color="tab:red", marker="s", label=N_("GRU (循环神经网络)"))
+
+
+def _style(style: dict, label: str | None = None) -> dict:
+    """A line style with its legend label in the reader's language (or `label`, already translated)."""
+    return {**style, "label": _(style["label"]) if label is None else label}
 
 
 def depth_and_work_plot(rows: Sequence[dict], *, axes=None):
@@ -25,48 +33,49 @@ def depth_and_work_plot(rows: Sequence[dict], *, axes=None):
         fig = Figure(figsize=(8.0, 3.0), dpi=80, layout="constrained")
         axes = fig.subplots(1, 2)
     lengths = [r["length"] for r in rows]
-    for ax, key, ylabel, title in ((axes[0], "depth", "operations one after another", "sequential steps 顺序步数"),
-                                   (axes[1], "flops", "floating-point operations", "work 计算量")):
-        ax.plot(lengths, [r[f"attention_{key}"] for r in rows], **_ATTENTION_STYLE)
-        ax.plot(lengths, [r[f"gru_{key}"] for r in rows], **_GRU_STYLE)
+    for ax, key, ylabel, title in ((axes[0], "depth", _("operations one after another"), _("sequential steps 顺序步数")),
+                                   (axes[1], "flops", _("floating-point operations"), _("work 计算量"))):
+        ax.plot(lengths, [r[f"attention_{key}"] for r in rows], **_style(_ATTENTION_STYLE))
+        ax.plot(lengths, [r[f"gru_{key}"] for r in rows], **_style(_GRU_STYLE))
         ax.set_xscale("log", base=2)
         ax.set_yscale("log")
         ax.set_xticks(lengths, [str(t) for t in lengths])
         ax.minorticks_off()
-        ax.set_xlabel("sequence length T")
+        ax.set_xlabel(_("sequence length T"))
         ax.set_ylabel(ylabel)
         ax.set_title(title)
     axes[0].legend(fontsize=8)
     return axes[0].figure
 
 
-def timing_plot(rows: Sequence[dict], *, ax=None, title: str = "time of one forward pass 前向计算时间"):
+def timing_plot(rows: Sequence[dict], *, ax=None, title: str = N_("time of one forward pass 前向计算时间")):
     """Milliseconds against T for both layers (rows from `experiments.time_attention_vs_gru`), log-log."""
     if ax is None:
-        _, ax = new_figure(4.5, 3.0)
+        _fig, ax = new_figure(4.5, 3.0)
     lengths = [r["length"] for r in rows]
-    ax.plot(lengths, [r["attention_ms"] for r in rows], **_ATTENTION_STYLE)
-    ax.plot(lengths, [r["gru_ms"] for r in rows], **_GRU_STYLE)
+    ax.plot(lengths, [r["attention_ms"] for r in rows], **_style(_ATTENTION_STYLE))
+    ax.plot(lengths, [r["gru_ms"] for r in rows], **_style(_GRU_STYLE))
     ax.set_xscale("log", base=2)
     ax.set_yscale("log")
     ax.set_xticks(lengths, [str(t) for t in lengths])
     ax.minorticks_off()
-    ax.set_xlabel("sequence length T")
-    ax.set_ylabel("milliseconds")
-    ax.set_title(title)
+    ax.set_xlabel(_("sequence length T"))
+    ax.set_ylabel(_("milliseconds"))
+    ax.set_title(_(title))
     ax.legend(fontsize=8)
     return ax.figure
 
 
-def gradient_reach_plot(reach: dict, *, ax=None, title: str = "how much the last output feels a token d steps back"):
+def gradient_reach_plot(reach: dict, *, ax=None,
+                        title: str = N_("how much the last output feels a token d steps back")):
     """Gradient norm against distance (from `experiments.gradient_reach`), log scale; zeros drawn at the floor."""
     if ax is None:
-        _, ax = new_figure(5.0, 3.0)
+        _fig, ax = new_figure(5.0, 3.0)
     floor = 1e-30                                                # float32 underflow: show exact zeros at the bottom
     distances = reach["distances"]
-    ax.plot(distances, np.maximum(as_array(reach["attention"]), floor), **_ATTENTION_STYLE)
+    ax.plot(distances, np.maximum(as_array(reach["attention"]), floor), **_style(_ATTENTION_STYLE))
     gru = as_array(reach["gru"])
-    ax.plot(distances, np.maximum(gru, floor), **_GRU_STYLE)
+    ax.plot(distances, np.maximum(gru, floor), **_style(_GRU_STYLE))
     for d, g in zip(distances, gru):
         if g < floor:
             ax.annotate("< 1e-30", (d, floor), xytext=(-4, 4), textcoords="offset points", ha="right", fontsize=8)
@@ -75,30 +84,30 @@ def gradient_reach_plot(reach: dict, *, ax=None, title: str = "how much the last
     ax.set_xticks(distances, [str(d) for d in distances])
     ax.minorticks_off()
     ax.set_ylim(bottom=floor / 10)
-    ax.set_xlabel("distance d (positions back)")
+    ax.set_xlabel(_("distance d (positions back)"))
     ax.set_ylabel("‖∂ output[T-1] / ∂ x[T-1-d]‖")
-    ax.set_title(title)
+    ax.set_title(_(title))
     ax.legend(fontsize=8)
     return ax.figure
 
 
 def accuracy_vs_distance(result: dict, *, ax=None, mark: int | None = None,
-                         title: str = "key-value recall: accuracy against distance"):
+                         title: str = N_("key-value recall: accuracy against distance")):
     """Both models' accuracy per distance (from `experiments.long_range_recall`), chance as a dashed line,
     a dotted line at distance `mark`."""
     if ax is None:
-        _, ax = new_figure(5.0, 3.0)
+        _fig, ax = new_figure(5.0, 3.0)
     d = result["distances"]
     ax.plot(d, result["attention"],
-            **{**_ATTENTION_STYLE, "label": f"attention ({result['attention_params']:,} parameters)"})
-    ax.plot(d, result["gru"], **{**_GRU_STYLE, "label": f"GRU ({result['gru_params']:,} parameters)"})
-    ax.axhline(result["chance"], color="gray", linestyle="--", linewidth=1, label="chance 随机猜测")
+            **_style(_ATTENTION_STYLE, _("attention ({n:,} parameters)", n=result["attention_params"])))
+    ax.plot(d, result["gru"], **_style(_GRU_STYLE, _("GRU ({n:,} parameters)", n=result["gru_params"])))
+    ax.axhline(result["chance"], color="gray", linestyle="--", linewidth=1, label=_("chance 随机猜测"))
     if mark is not None:
         ax.axvline(mark, color="black", linestyle=":", linewidth=1)
     ax.set_ylim(0, 1.05)
     ax.set_xticks(d[::max(1, len(d) // 8)])
-    ax.set_xlabel("distance: the asked pair lies d positions back")
-    ax.set_ylabel("accuracy 准确率")
-    ax.set_title(title)
+    ax.set_xlabel(_("distance: the asked pair lies d positions back"))
+    ax.set_ylabel(_("accuracy 准确率"))
+    ax.set_title(_(title))
     ax.legend(fontsize=8, loc="center right")
     return ax.figure

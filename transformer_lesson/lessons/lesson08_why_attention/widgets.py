@@ -9,8 +9,11 @@ import ipywidgets as ipw
 import torch
 
 from ...drawing import FigureWidget
+from ...i18n import translator
 from ...multihead import capture_attention
 from . import experiments
+
+_ = translator("lesson08")
 
 __all__ = ["recall_distance_widget"]
 
@@ -24,11 +27,11 @@ def recall_distance_widget(result: dict, *, distance: int | None = None, seed: i
     attention, gru = result["models"]["attention"], result["models"]["gru"]
     distances = result["distances"]
     control = ipw.IntSlider(value=distances[-1] if distance is None else distance, min=distances[0],
-                            max=distances[-1], description="distance")
+                            max=distances[-1], description=_("distance"))
 
     def draw(fig, distance):
         generator = torch.Generator().manual_seed(seed + 7919 * distance)
-        tokens, answers, _ = experiments.recall_batch(1, distance, generator, asked="first")
+        tokens, answers, _asked = experiments.recall_batch(1, distance, generator, asked="first")
         with torch.no_grad():
             attention.eval(), gru.eval()
             with capture_attention(attention) as captured:
@@ -47,22 +50,24 @@ def recall_distance_widget(result: dict, *, distance: int | None = None, seed: i
         ax_acc.axvline(result["chance"], color="gray", linestyle="--", linewidth=1)
         for y, acc in ((1, acc_a), (0, acc_g)):
             ax_acc.text(acc + 0.02, y, f"{acc:.2f}", va="center", fontsize=9)
-        ax_acc.set_yticks([1, 0], ["attention", "GRU"])
+        ax_acc.set_yticks([1, 0], [_("attention"), "GRU"])
         ax_acc.set_xlim(0, 1.25)
-        ax_acc.set_xlabel("accuracy (dashed: chance)")
-        ax_acc.set_title(f"distance {distance}")
+        ax_acc.set_xlabel(_("accuracy (dashed: chance)"))
+        ax_acc.set_title(_("distance {distance}", distance=distance))
         ax_row.imshow(weights[None].numpy(), cmap="Blues", vmin=0.0, vmax=1.0, aspect="auto")
         ax_row.text(0, 0, f"{weights[0]:.2f}", ha="center", va="center", color="white" if weights[0] > 0.5 else "black")
         ax_row.set_xticks(range(len(labels)), labels, fontsize=9 if distance <= 10 else 8)
         ax_row.set_yticks([])
-        ax_row.set_xlabel("the sequence (the asked pair first, the question last)")
-        ax_row.set_title(f"attention head {head}: where the question {labels[-1]} looks")
+        ax_row.set_xlabel(_("the sequence (the asked pair first, the question last)"))
+        ax_row.set_title(_("attention head {head}: where the question {question} looks", head=head, question=labels[-1]))
         values = experiments.RECALL_VALUES
-        caption = (f"Distance {distance}: accuracy {acc_a:.2f} (attention) against {acc_g:.2f} (GRU); chance "
-                   f"{result['chance']:.2f}. In this example the question {labels[-1]} asks for "
-                   f"{labels[0]}, {distance} positions back; head {head} puts {weights[0]:.2f} of its weight "
-                   f"there. Answers: attention {values[answer_attention]}, GRU {values[answer_gru]} "
-                   f"(right: {values[int(answers[0])]}).")
+        caption = _("Distance {distance}: accuracy {acc_a:.2f} (attention) against {acc_g:.2f} (GRU); chance "
+                    "{chance:.2f}. In this example the question {question} asks for {pair}, {distance} positions "
+                    "back; head {head} puts {weight:.2f} of its weight there. Answers: attention {answer_a}, "
+                    "GRU {answer_g} (right: {right}).",
+                    distance=distance, acc_a=acc_a, acc_g=acc_g, chance=result["chance"], question=labels[-1],
+                    pair=labels[0], head=head, weight=weights[0], answer_a=values[answer_attention],
+                    answer_g=values[answer_gru], right=values[int(answers[0])])
         return caption, {"distance": distance, "attention_accuracy": acc_a, "gru_accuracy": acc_g, "head": head,
                          "weight_on_answer": weights[0].item(), "answer_attention": values[answer_attention],
                          "answer_gru": values[answer_gru], "right_answer": values[int(answers[0])]}
