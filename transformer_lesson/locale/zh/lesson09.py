@@ -126,7 +126,7 @@ MESSAGES: dict[str, str] = {
     "cache['k'] = torch.cat([cache['k'], k_new], dim=1), k_new = (x_new + PE[position]) @ W_k.":
         "cache['k'] = torch.cat([cache['k'], k_new], dim=1)，其中 k_new = (x_new + PE[position]) @ W_k。",
     "scores = q @ cache['k'].transpose(1, 2) / sqrt(d_k); output = softmax(scores, dim=-1) @ cache['v'].":
-        "scores = q @ cache['k'].transpose(1, 2) / sqrt(d_k)；output = softmax(scores, dim=-1) @ cache['v']。",
+        "先算 scores = q @ cache['k'].transpose(1, 2) / sqrt(d_k)，再算 output = softmax(scores, dim=-1) @ cache['v']。",
     "the cache grows along the feature axis: torch.cat(..., dim=-1) glues each new vector onto the last one. A "
     "cache is (B, T, d): append along the time axis, dim=1 (in the package's (B, h, T, d_k) cache, dim=2).":
         "缓存沿特征维增长了：torch.cat(..., dim=-1) 把每个新向量接在上一个向量后面。缓存的形状是 (B, T, d)："
@@ -224,7 +224,7 @@ MESSAGES: dict[str, str] = {
     # ---- checks: top-k and top-p ----------------------------------------------------------------------------
     "top-k 采样 (top-k filtering)": "top-k 过滤（top-k filtering）",
     "your top-k function": "你的 top-k 函数",
-    "logits {shape}, k={k}": "logits {shape}，k={k}",
+    "logits {shape}, k={k}": "形状为 {shape} 的 logits，k={k}",
     "one row of logits {shape}, k=4": "单独一行 logits {shape}，k=4",
     "the filtered logits": "过滤后的 logits",
     "filtered logits": "过滤后的 logits",
@@ -263,7 +263,7 @@ MESSAGES: dict[str, str] = {
         "去掉的位置填 -inf。",
     "核采样 (top-p / nucleus filtering)": "top-p（核）过滤（nucleus filtering）",
     "your top-p function": "你的 top-p 函数",
-    "logits {shape}, p={p}": "logits {shape}，p={p}",
+    "logits {shape}, p={p}": "形状为 {shape} 的 logits，p={p}",
     "top-p keeps one token too few: you kept the tokens whose running sum is below p, so the token that carries the "
     "sum to p is dropped (and when the top token alone holds p or more, nothing is kept). Keep a token when the "
     "tokens ranked above it hold less than p: cumsum - probs < p.":
