@@ -135,7 +135,9 @@ def test_the_language_switch_translates_fills_fields_and_falls_back_to_english()
         assert _("no such text {x}", x=1) == "no such text 1"              # unknown: English, filled
         assert translate("not implemented yet", "lesson99") == "还没有实现"   # a domain falls back to common
         assert N_("not implemented yet") == "not implemented yet"         # a marker only
-        set_language("en")
+        assert _("wrong {name} on {on} (largest difference {diff:.3g}).\nLikely mistake: {hint}", name="logits",
+                 on="形状为 (2, 3) 的 x", diff=0.5, hint="h") == "在形状为 (2, 3) 的 x 上，logits 不对（最大差值 0.5）。\n可能的错误：h"
+        set_language("en")                                                 # a space between 汉字 and Latin, in Chinese only
         assert _("argument {number}", number=3) == "argument 3"
     finally:
         set_language("en")

@@ -166,3 +166,23 @@ def test_a_chinese_exercise_has_its_title_and_the_english_badges(path):
     points = [int(m.group(1)) for m in BADGES.finditer(_markdown(nb))]
     en_points = [int(m.group(1)) for m in EN_POINTS.finditer(_markdown(en))]
     assert points == en_points and points, f"badges' points {points}, English {en_points}"
+
+
+SOFT_BREAK = re.compile(r"[\u4e00-\u9fff，。、；：？！）」”]\n(?:> ?)?[\u4e00-\u9fff（「“]")
+
+
+def soft_breaks(nb) -> list[str]:
+    """Line breaks inside a Chinese sentence: markdown renders them as a space between two characters."""
+    found = []
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != "markdown":
+            continue
+        text = re.sub(r"```.*?```", "", cell.source, flags=re.S)
+        found += [f"cell {index}: {m.group(0)!r}" for m in SOFT_BREAK.finditer(text)]
+    return found
+
+
+@pytest.mark.parametrize("path", ZH_NOTEBOOKS + ZH_SOLUTIONS, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_chinese_paragraphs_have_no_line_break_inside_a_sentence(path):
+    found = soft_breaks(_read(path))
+    assert not found, f"{len(found)} breaks render as stray spaces (join the lines): {found[:5]}"

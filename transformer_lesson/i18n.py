@@ -21,6 +21,7 @@ the package marks has its Chinese, with the same placeholders, and that no table
 from __future__ import annotations
 
 import importlib
+import re
 from typing import Callable
 
 __all__ = ["LANGUAGES", "set_language", "language", "translator", "translate", "N_"]
@@ -61,13 +62,22 @@ def table(lang: str, domain: str) -> dict[str, str]:
     return _tables[key]
 
 
+# Chinese typesetting puts a space between a Chinese character and a Latin letter or digit ("第 3 步",
+# "d_model 不对"); a field filled in at run time ({name}, {on}) gets it too.
+_HAN_THEN_LATIN = re.compile(r"([\u4e00-\u9fff])([A-Za-z0-9])")
+_LATIN_THEN_HAN = re.compile(r"([A-Za-z0-9])([\u4e00-\u9fff])")
+
+
 def translate(message: str, domain: str = "common", /, **fields) -> str:
     """`message` in the current language (looked up in `domain`, then `common`), fields filled in."""
     lang = _state["lang"]
     text = message
     if lang != "en":
         text = table(lang, domain).get(message) or table(lang, "common").get(message) or message
-    return text.format(**fields) if fields else text
+    text = text.format(**fields) if fields else text
+    if lang == "zh":
+        text = _LATIN_THEN_HAN.sub(r"\1 \2", _HAN_THEN_LATIN.sub(r"\1 \2", text))
+    return text
 
 
 def translator(domain: str) -> Callable[..., str]:

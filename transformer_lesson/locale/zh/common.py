@@ -18,23 +18,23 @@ MESSAGES: dict[str, str] = {
         "并在 __init__ 里先调用 super().__init__()：{example}",
     "\nHint: {advice}": "\n提示：{advice}",
     "your code crashed on {on}:\n    {kind}: {error}{extra}\n(the traceback above shows the line)":
-        "你的代码在 {on} 上出错了：\n    {kind}: {error}{extra}\n（上面的 traceback 指出了出错的那一行）",
+        "你的代码在{on}上出错了：\n    {kind}: {error}{extra}\n（上面的 traceback 指出了出错的那一行）",
     "原地修改 (in-place change): your code changed its input `{name}` in place on {on}, "
     "e.g. with `{name} /= ...`, `{name} -= ...`, `{name} += ...` or a method ending in _ "
     "such as `{name}.masked_fill_(...)`; the caller's tensor is then different afterwards. "
     "Make a new tensor instead: `{name} = {name} / ...`.":
-        "原地修改（in-place change）：你的代码在 {on} 上就地改动了输入 `{name}`，比如用了 `{name} /= ...`、"
+        "原地修改（in-place change）：你的代码在{on}上就地改动了输入 `{name}`，比如用了 `{name} /= ...`、"
         "`{name} -= ...`、`{name} += ...`，或以下划线结尾的方法，如 `{name}.masked_fill_(...)`；"
         "这样调用者手里的张量在调用之后也变了。请改为生成新张量：`{name} = {name} / ...`。",
     "expected {name} to be a torch.Tensor {described}, got {kind} (on {on})":
-        "{name} 应当是 torch.Tensor（{described}），实际得到 {kind}（输入：{on}）",
+        "{name}应当是 torch.Tensor（{described}），实际得到 {kind}（输入：{on}）",
     "expected {name} of shape {wanted} on {on}, got {shape}":
-        "在 {on} 上，{name} 的形状应当是 {wanted}，实际是 {shape}",
+        "在{on}上，{name}的形状应当是 {wanted}，实际是 {shape}",
     ".\nLikely mistake: {hint}": "。\n可能的错误：{hint}",
     "expected {name} to hold floating-point numbers, got dtype {dtype} (on {on})":
-        "{name} 应当是浮点数，实际的 dtype 是 {dtype}（输入：{on}）",
+        "{name}应当是浮点数，实际的 dtype 是 {dtype}（输入：{on}）",
     "expected {name} to be a boolean tensor (dtype torch.bool), got dtype {dtype} (on {on})":
-        "{name} 应当是布尔张量（dtype torch.bool），实际的 dtype 是 {dtype}（输入：{on}）",
+        "{name}应当是布尔张量（dtype torch.bool），实际的 dtype 是 {dtype}（输入：{on}）",
     "the output changes between two calls on the same input in eval mode ({on}), so something "
     "random is still switched on: most likely dropout left on in eval. F.dropout(x, p) drops at "
     "random even after .eval(), because its `training` argument defaults to True (and "
@@ -47,14 +47,14 @@ MESSAGES: dict[str, str] = {
         "self.dropout = nn.Dropout(p)，在 forward 里写 self.dropout(x)），.eval() 会把它关掉；"
         "或者写 F.dropout(x, p, training=self.training)。",
     "{name} contains {bad} on {on}, where every value should be finite.":
-        "在 {on} 上，{name} 里出现了 {bad}，而这里每个值都应当是有限数。",
+        "在{on}上，{name}里出现了 {bad}，而这里每个值都应当是有限数。",
     "\nLikely mistake: {hint}": "\n可能的错误：{hint}",
     "\nA NaN usually comes from a softmax over a row that is all -inf, or from 0/0.":
         "\nNaN 通常来自对一整行都是 -inf 的分数做 softmax，或者来自 0/0。",
     "wrong {name} on {on} (largest difference {diff:.3g}).\nLikely mistake: {hint}":
-        "在 {on} 上，{name} 不对（最大差值 {diff:.3g}）。\n可能的错误：{hint}",
+        "在{on}上，{name}不对（最大差值 {diff:.3g}）。\n可能的错误：{hint}",
     "wrong {name} on {on} (largest difference {diff:.3g}); it matches none of the usual mistakes.":
-        "在 {on} 上，{name} 不对（最大差值 {diff:.3g}），而且不符合任何一种常见错误。",
+        "在{on}上，{name}不对（最大差值 {diff:.3g}），而且不符合任何一种常见错误。",
     " Things to check: {fallback}": "请检查：{fallback}",
     "Compute in the inputs' dtype: remove the .half() / .to(torch.float16) / dtype=torch.float16 "
     "(float16 keeps only about 3 significant digits).":
@@ -62,21 +62,21 @@ MESSAGES: dict[str, str] = {
         "（float16 只保留大约 3 位有效数字）。",
     "{name} has dtype {dtype} on {on}, but the inputs are torch.float32 and so must the "
     "result be; its numbers are right to {dtype} precision. {fix}":
-        "在 {on} 上，{name} 的 dtype 是 {dtype}，但输入是 torch.float32，结果也应当是；"
+        "在{on}上，{name}的 dtype 是 {dtype}，但输入是 torch.float32，结果也应当是；"
         "它的数值在 {dtype} 的精度内是对的。{fix}",
     "wrong {name} on {on}, and it has dtype {dtype} where the inputs are torch.float32. {fix}":
-        "在 {on} 上，{name} 不对，而且它的 dtype 是 {dtype}，而输入是 torch.float32。{fix}",
+        "在{on}上，{name}不对，而且它的 dtype 是 {dtype}，而输入是 torch.float32。{fix}",
     "\nLikely mistake as well: {hint}": "\n另一个可能的错误：{hint}",
     "{what} crashed:\n    {kind}: {error}\n(the traceback above shows the line)":
-        "{what} 出错了：\n    {kind}: {error}\n（上面的 traceback 指出了出错的那一行）",
+        "{what}出错了：\n    {kind}: {error}\n（上面的 traceback 指出了出错的那一行）",
     "{title}: {message}": "{title}：{message}",
     "✓ {title}: all checks passed": "✓ {title}：全部检查通过",
     "argument {number}": "第 {number} 个参数",
-    "your code was stopped on {on}": "你的代码在 {on} 上被中止了",
+    "your code was stopped on {on}": "你的代码在{on}上被中止了",
     "your code ran for more than {seconds:g} s on {on} and was stopped. A correct solution takes "
     "a few milliseconds, so this is most likely an infinite loop: a `while` whose condition never "
     "becomes False, or a loop that never reaches its `break` (its counter or list never changes).":
-        "你的代码在 {on} 上运行超过 {seconds:g} 秒，已被中止。正确的解法只需几毫秒，所以多半是死循环："
+        "你的代码在{on}上运行超过 {seconds:g} 秒，已被中止。正确的解法只需几毫秒，所以多半是死循环："
         "某个 `while` 的条件永远不会变成 False，或者循环永远走不到 `break`（计数器或列表一直没变）。",
     "called step_fn {count} times": "调用了 step_fn {count} 次",
     "called step_fn with a prefix of {length} tokens": "用 {length} 个词元长的前缀调用了 step_fn",
@@ -84,7 +84,7 @@ MESSAGES: dict[str, str] = {
     "tokens, and was stopped before it used up the memory. Likely mistake: the loop does "
     "not stop — it must end after max_len steps and when the chosen token is eos_id (check "
     "the loop's condition and its `break`).":
-        "你的循环在 {{on}} 上{what}，而 max_len={max_len} 最多只允许生成 {max_len} 个词元，"
+        "你的循环在{{on}}上{what}，而 max_len={max_len} 最多只允许生成 {max_len} 个词元，"
         "所以在耗尽内存之前被中止了。可能的错误：循环停不下来——它必须在 max_len 步之后结束，"
         "并且在选出的词元是 eos_id 时结束（检查循环的条件和其中的 `break`）。",
     "the checker's inputs": "检查器的输入",
