@@ -11,13 +11,10 @@ import torch
 from torch import nn
 
 from ..._validate import check_positive_int
-from ...i18n import translator
 from ...model import DecoderLayer, EncoderLayer, Transformer
 from ...multihead import capture_attention
 from ...positional import sinusoidal_encoding
 from ...runtime import eval_mode
-
-_ = translator("lesson06")
 
 __all__ = ["decoder_logits", "future_token_effect", "cross_attention_weights", "copy_nn_transformer_weights",
            "embedding_scale", "first_word_entropy", "parameters_by_component", "parameter_formula"]
@@ -45,11 +42,10 @@ def future_token_effect(model: Transformer, src: torch.Tensor, tgt_in: torch.Ten
     """
     T = tgt_in.size(1)
     if not 0 <= position < T:
-        raise ValueError(_("expected position in 0..{last} for a target of length {T}, got {position}",
-                           last=T - 1, T=T, position=position))
+        raise ValueError(f"expected position in 0..{T - 1} for a target of length {T}, got {position}")
     if int(tgt_in[0, position]) == new_token:
-        raise ValueError(_("expected new_token to differ from the token already at position {position}, "
-                           "got the same id {new_token}", position=position, new_token=new_token))
+        raise ValueError(f"expected new_token to differ from the token already at position {position}, "
+                         f"got the same id {new_token}")
     changed = tgt_in.clone()
     changed[:, position] = new_token
     with eval_mode(model):
@@ -82,15 +78,14 @@ def copy_nn_transformer_weights(ours: Transformer, theirs: nn.Transformer) -> li
     of module names that were copied.
     """
     if not isinstance(theirs, nn.Transformer):
-        raise TypeError(_("expected a torch.nn.Transformer, got {kind}", kind=type(theirs).__name__))
+        raise TypeError(f"expected a torch.nn.Transformer, got {type(theirs).__name__}")
     if ours.encoder.norm is None or ours.decoder.norm is None:
-        raise ValueError(_("expected a Transformer built with final_norm=True: nn.Transformer ends each stack "
-                           "with a LayerNorm (encoder.norm, decoder.norm)"))
+        raise ValueError("expected a Transformer built with final_norm=True: nn.Transformer ends each stack "
+                         "with a LayerNorm (encoder.norm, decoder.norm)")
     for side in ("encoder", "decoder"):
         n_ours, n_theirs = len(getattr(ours, side).layers), len(getattr(theirs, side).layers)
         if n_ours != n_theirs:
-            raise ValueError(_("expected the same number of {side} layers, got {n_ours} (ours) and {n_theirs} (theirs)",
-                               side=side, n_ours=n_ours, n_theirs=n_theirs))
+            raise ValueError(f"expected the same number of {side} layers, got {n_ours} (ours) and {n_theirs} (theirs)")
     copied = []
     for side, layer_cls in (("encoder", EncoderLayer), ("decoder", DecoderLayer)):
         for i, (mine, their) in enumerate(zip(getattr(ours, side).layers, getattr(theirs, side).layers)):
@@ -106,8 +101,8 @@ def embedding_scale(model: Transformer, src: torch.Tensor, tgt_in: torch.Tensor)
     length of W's rows, as stored and times sqrt(d_model), beside a positional-encoding row's; and the entropy of
     the first-word distribution with W as the output weight, and with rows sqrt(d_model) times longer instead."""
     if not model.share_embeddings:
-        raise ValueError(_("expected a Transformer built with share_embeddings=True (one matrix for the embeddings "
-                           "and the output layer), got one with separate matrices"))
+        raise ValueError("expected a Transformer built with share_embeddings=True (one matrix for the embeddings "
+                         "and the output layer), got one with separate matrices")
     W = model.src_embed.weight.detach()                                   # (V, d): also generator.weight
     scale = math.sqrt(model.d_model)
     pe = sinusoidal_encoding(src.size(1), model.d_model)                  # (S, d): the codes added to the source
@@ -146,7 +141,7 @@ def parameters_by_component(model: Transformer) -> dict[str, int]:
     """The numbers a course `Transformer` learns, added up per component. A matrix shared by several layers
     is counted once: `named_parameters()` lists it once, under its first name (`src_embed.weight`)."""
     if not isinstance(model, Transformer):
-        raise TypeError(_("expected the course's Transformer, got {kind}", kind=type(model).__name__))
+        raise TypeError(f"expected the course's Transformer, got {type(model).__name__}")
     labels = dict(OUTSIDE_THE_LAYERS)
     if model.share_embeddings:                       # src_embed.weight is also tgt_embed's and the generator's
         labels["src_embed"] = "shared embedding matrix"

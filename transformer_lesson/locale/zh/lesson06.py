@@ -81,25 +81,6 @@ MESSAGES: dict[str, str] = {
     "Decoder layer {n}, {which}: {pairs} (each Chinese token's most attended English word).":
         "解码器第 {n} 层，{which}：{pairs}（每个中文词元最关注的英文词）。",
 
-    # experiments.py: input checks
-    "expected position in 0..{last} for a target of length {T}, got {position}":
-        "目标序列长度为 {T}，position 应在 0..{last} 之间，实际是 {position}",
-    "expected new_token to differ from the token already at position {position}, "
-    "got the same id {new_token}":
-        "new_token 应当与位置 {position} 上原有的词元不同，实际是同一个 id {new_token}",
-    "expected a torch.nn.Transformer, got {kind}": "这里需要 torch.nn.Transformer，实际得到的是 {kind}",
-    "expected a Transformer built with final_norm=True: nn.Transformer ends each stack "
-    "with a LayerNorm (encoder.norm, decoder.norm)":
-        "需要用 final_norm=True 构造的 Transformer：nn.Transformer 在编码器和解码器的末尾各有一个 LayerNorm"
-        "（encoder.norm、decoder.norm）",
-    "expected the same number of {side} layers, got {n_ours} (ours) and {n_theirs} (theirs)":
-        "两边 {side} 的层数应当相同，实际是 {n_ours}（ours）和 {n_theirs}（theirs）",
-    "expected a Transformer built with share_embeddings=True (one matrix for the embeddings "
-    "and the output layer), got one with separate matrices":
-        "需要用 share_embeddings=True 构造的 Transformer（嵌入和输出层共用一个矩阵），"
-        "收到的模型却用各自独立的矩阵",
-    "expected the course's Transformer, got {kind}": "这里需要本课程的 Transformer，实际得到的是 {kind}",
-
     # checks/lesson06_encoder_decoder.py: titles, inputs, parts
     "编码器层 (encoder layer)": "编码器层（encoder layer）",
     "解码器层 (decoder layer)": "解码器层（decoder layer）",
