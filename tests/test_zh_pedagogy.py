@@ -168,7 +168,7 @@ def test_a_chinese_exercise_has_its_title_and_the_english_badges(path):
     assert points == en_points and points, f"badges' points {points}, English {en_points}"
 
 
-SOFT_BREAK = re.compile(r"[\u4e00-\u9fff，。、；：？！）」”]\n(?:> ?)?[\u4e00-\u9fff（「“]")
+SOFT_BREAK = re.compile(r"[\u4e00-\u9fff，。、；：？！）」”][*_`]*\n(?:> ?)?[ \t]*[*_`]*[\u4e00-\u9fff（「“]")
 
 
 def soft_breaks(nb) -> list[str]:
