@@ -43,7 +43,7 @@ def generation_widget(model, vocab, sentences: Sequence[str], *, width: float = 
         caption = (_("step {step} of {steps}: the model reads <code>{read}</code> and appends <b>{chosen}</b> "
                      "(P = {p:.2f}); ", step=step + 1, steps=len(steps), read=html.escape(read),
                      chosen=html.escape(now["chosen"]), p=float(now["probabilities"].max()))
-                   + (_("<eos> ends the answer.") if now["chosen"] == "<eos>"
+                   + (_("&lt;eos&gt; ends the answer.") if now["chosen"] == "<eos>"
                       else _("then it runs again on the longer input.")))
         return caption, {"step": step, "steps": len(steps), "context": now["context"], "chosen": now["chosen"]}
 

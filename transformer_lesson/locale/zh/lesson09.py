@@ -59,7 +59,7 @@ MESSAGES: dict[str, str] = {
     "step {step}: P(next token | everything before it)": "第 {step} 步：P(下一个词元 | 它之前的全部内容)",
     "step {step} of {steps}: the model reads <code>{read}</code> and appends <b>{chosen}</b> (P = {p:.2f}); ":
         "第 {step} 步（共 {steps} 步）：模型读入 <code>{read}</code>，在末尾接上 <b>{chosen}</b>（P = {p:.2f}）；",
-    "<eos> ends the answer.": "&lt;eos&gt; 结束了回答。",
+    "&lt;eos&gt; ends the answer.": "&lt;eos&gt; 结束了回答。",
     "then it runs again on the longer input.": "然后在变长了的输入上再运行一次。",
     "temperature": "温度",
     "top-k (0: off)": "top-k（0 为关）",
