@@ -138,6 +138,12 @@ def tofu(page, root: str, families: set[str], limit: int = 60) -> tuple[int, lis
     cover Chinese. Chromium reports the fonts it used for an element's text (DevTools' CSS domain); with no
     such font the characters come out as tofu boxes drawn by another font (e.g. "DejaVu Sans")."""
     page.evaluate("() => document.querySelectorAll('[data-cjk-probe]').forEach(e => e.removeAttribute('data-cjk-probe'))")
+    # JupyterLab lets the browser skip laying out cells out of view (content-visibility), and text never laid
+    # out has no fonts to report: lay out everything, unfold the folded answers and hints (their text is
+    # checked too), then wait for two frames.
+    page.add_style_tag(content=".jp-Notebook * { content-visibility: visible !important; }")
+    page.evaluate("(root) => document.querySelectorAll(root + ' details').forEach(d => { d.open = true; })", root)
+    page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
     marked = page.evaluate(JS_MARK_CJK, [root, limit])
     cdp = page.context.new_cdp_session(page)
     try:
@@ -149,7 +155,9 @@ def tofu(page, root: str, families: set[str], limit: int = 60) -> tuple[int, lis
             node = cdp.send("DOM.querySelector", {"nodeId": doc, "selector": f'[data-cjk-probe="{index}"]'})["nodeId"]
             fonts = cdp.send("CSS.getPlatformFontsForNode", {"nodeId": node})["fonts"]
             covered = sum(f["glyphCount"] for f in fonts if f["familyName"] in families)
-            if covered < probe["count"]:
+            if not fonts:
+                problems.append(f"{probe['text']!r}: Chromium reports no font for it (not laid out?)")
+            elif covered < probe["count"]:
                 used = ", ".join(f"{f['familyName']} ({f['glyphCount']})" for f in fonts)
                 problems.append(f"{probe['text']!r}: {probe['count']} Chinese characters, drawn with {used}")
         return len(marked["probes"]), problems
