@@ -91,6 +91,8 @@ def printed_numbers(cell) -> Counter:
 def prose_numbers(nb) -> set[str]:
     text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
     text = re.sub(r"\]\([^)]*\)", "]", text)                        # link targets (file names, anchors)
+    text = re.sub(r"About \d+ minutes \(reading and running it\)(, plus about \d+ minutes for the exercise)?"
+                  r"|约 \d+ 分钟（阅读并运行）(，另加约 \d+ 分钟做练习)?", "", text)  # the time: each edition measures its own
     return {n for n in PROSE_NUMBER.findall(text) if len(n.replace(",", "").replace(".", "")) >= 2}
 
 
@@ -159,3 +161,12 @@ def test_the_token_comparison_sets_aside_comments_and_strings_only():
     assert code_tokens('y = f(x, 2)') != code_tokens('y = f(x, 3)')               # a number
     assert code_tokens('y = f(x)') != code_tokens('y = g(x)')                      # a call
     assert code_tokens('"a" "b"\nz = 1') == code_tokens('"中文"\nz = 1')            # concatenated strings
+
+
+@pytest.mark.parametrize("pair", [p for p in PAIRS if p[0].parent.name != "exercises"], ids=_ids)
+def test_an_uncompared_chinese_cell_says_why_in_chinese(pair):
+    for number, cell in enumerate(code_cells(_read(pair[1])), start=1):
+        lines = cell.source.splitlines()
+        if lines[:1] == [MARKER]:
+            assert len(lines) > 1 and lines[1].startswith("# （") and re.search(r"[\u4e00-\u9fff]", lines[1]), (
+                f"code cell {number}: `{MARKER}` must be followed by the reason in Chinese, `# （…）`")
