@@ -114,13 +114,14 @@ test-browser: $(STAMP_TEST)
 #   make test-portability PROFILES=native,avx2-1thread
 PROFILES ?=
 # CI's share (fits its time budget): nbval under two profiles unlike this machine (make test already ran
-# it natively) and the claim tests over many seeds under one of them. The full matrix (nbval under five
+# it natively), the English edition under the first and the Chinese one (the same code cell for cell,
+# tests/test_zh_edition.py) under the second, and the claim tests over many seeds under one of them. The full matrix (nbval under five
 # profiles, claims under two) is test-portability-full, about three times as long.
 CI_PROFILES ?= scalar-4threads,avx2-1thread
 CI_CLAIMS_PROFILES ?= scalar-4threads
 test-portability: $(STAMP_TEST)
 	$(BIN)/python tools/portability.py --profiles $(if $(PROFILES),$(PROFILES),$(CI_PROFILES)) \
-		--claims-profiles $(CI_CLAIMS_PROFILES)
+		--claims-profiles $(CI_CLAIMS_PROFILES) --editions alternate
 
 test-portability-full: $(STAMP_TEST)
 	$(BIN)/python tools/portability.py $(if $(PROFILES),--profiles $(PROFILES))

@@ -14,7 +14,9 @@ between on other x86 machines:
   split between threads.
 
 Each profile runs, in a fresh process with those variables set before torch is imported:
-nbval over every lesson and solution notebook, and the claim tests (``tests/test_claims.py``: every
+nbval over every lesson and solution notebook of both editions (English and Chinese; with
+``--editions alternate`` the English under one profile, the Chinese, the same code, under the next),
+and the claim tests (``tests/test_claims.py``: every
 claim about a trained or random experiment, over many seeds). The profiles are proxies for other
 machines, not the target: an output tuned until it passes them has missed the point.
 
@@ -87,7 +89,11 @@ PROBE = ("import torch; print(torch.backends.cpu.get_cpu_capability(), torch.get
 CLAIM_PROFILES = ("native", "scalar-4threads")
 
 
-def run_profile(name: str, env_changes: dict[str, str], parts: list[str], hook_dir: Path) -> dict:
+EDITIONS = {"en": ("notebooks", "solutions"), "zh": ("zh/notebooks", "zh/solutions")}
+
+
+def run_profile(name: str, env_changes: dict[str, str], parts: list[str], hook_dir: Path,
+                editions: tuple[str, ...] = ("en", "zh")) -> dict:
     env = dict(os.environ)
     env.update({k: v for k, v in env_changes.items() if k != "THREADS"})
     if "THREADS" in env_changes:
@@ -101,7 +107,7 @@ def run_profile(name: str, env_changes: dict[str, str], parts: list[str], hook_d
     logs.mkdir(parents=True, exist_ok=True)
     for part in parts:
         if part == "nbval":
-            dirs = [d for d in ("notebooks", "solutions") if any((ROOT / d).glob("*.ipynb"))]
+            dirs = [d for e in editions for d in EDITIONS[e] if any((ROOT / d).glob("*.ipynb"))]
             cmd = [python, "-m", "pytest", "-p", "no:cacheprovider", "--nbval", "--nbval-current-env",
                    "--nbval-sanitize-with", "tests/nbval_sanitize.cfg", "-q", *dirs]
         else:
@@ -109,7 +115,7 @@ def run_profile(name: str, env_changes: dict[str, str], parts: list[str], hook_d
         start = time.time()
         proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
         seconds = time.time() - start
-        log = logs / f"{name}-{part}.log"
+        log = logs / f"{name}-{part}{'-' + '-'.join(editions) if part == 'nbval' else ''}.log"
         log.write_text(proc.stdout + proc.stderr)
         summary = [line for line in proc.stdout.splitlines() if re.search(r"\d+ (passed|failed|error)", line)]
         result["parts"][part] = {"rc": proc.returncode, "seconds": seconds,
@@ -141,6 +147,10 @@ def main(argv=None) -> int:
     parser.add_argument("--only", choices=("nbval", "claims"), help="run only one part")
     parser.add_argument("--claims-profiles", default=",".join(CLAIM_PROFILES),
                         help=f"profiles that also run the claim tests (default {','.join(CLAIM_PROFILES)})")
+    parser.add_argument("--editions", choices=("both", "alternate"), default="both",
+                        help="nbval over both editions under every profile (default), or alternate: the English "
+                             "edition under the 1st, 3rd ... profile and the Chinese one (the same code, "
+                             "tests/test_zh_edition.py) under the 2nd, 4th ...")
     parser.add_argument("--describe", action="store_true", help="print what this machine is, and stop")
     args = parser.parse_args(argv)
     if args.describe:
@@ -157,11 +167,14 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory(prefix="portability-") as hook_dir, \
             ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
         (Path(hook_dir) / "sitecustomize.py").write_text(SITECUSTOMIZE)
-        done = list(pool.map(lambda task: run_profile(task[0], table[task[0]], [task[1]], Path(hook_dir)), tasks))
+        editions = {n: (("en", "zh") if args.editions == "both" else (("en",), ("zh",))[i % 2])
+                    for i, n in enumerate(names)}
+        done = list(pool.map(lambda task: run_profile(task[0], table[task[0]], [task[1]], Path(hook_dir),
+                                                      editions[task[0]]), tasks))
     results = []
     for n in names:                                      # one row per profile, its parts merged
         mine = [r for r in done if r["name"] == n]
-        merged = {"name": n, "env": table[n], "probe": mine[0]["probe"], "parts": {}}
+        merged = {"name": n, "env": table[n], "probe": mine[0]["probe"], "parts": {}, "editions": editions[n]}
         for r in mine:
             merged["parts"].update(r["parts"])
         results.append(merged)
@@ -181,7 +194,8 @@ def main(argv=None) -> int:
             cells.append(f"{('OK ' if ok else 'FAIL ') + part['summary']:>36}")
         print(f"{r['name']:24} {r['probe']:44} " + " ".join(cells))
     for r in results:
-        print(f"  {r['name']}: {' '.join(f'{k}={v}' for k, v in r['env'].items()) or '(environment unchanged)'}")
+        print(f"  {r['name']}: {' '.join(f'{k}={v}' for k, v in r['env'].items()) or '(environment unchanged)'}"
+              + (f"; nbval over the {'+'.join(r['editions'])} edition(s)" if "nbval" in parts else ""))
     for r in results:                                    # the seed-robustness table of each claims run
         part = r["parts"].get("claims")
         if part is not None:
