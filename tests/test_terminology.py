@@ -1,7 +1,7 @@
 """One term table, docs/terminology.md, and every Chinese text of the course follows it.
 
 The table's rows are `| English | 中文 | 不用 (avoid) | 备注 |`. For each row, no Chinese text of the course
-(zh/ notebooks' markdown and code, README.zh.md, docs/teaching.zh.md, the package's Chinese tables) uses a
+(zh/ notebooks' markdown and code, the Chinese terms in brackets of the English notebooks, README.zh.md, docs/teaching.zh.md, the package's Chinese tables) uses a
 word of its "avoid" column; and the core terms of the course each appear in the Chinese lesson that
 teaches them, so a reader meets the word the table promises.
 """
@@ -35,8 +35,10 @@ def rows() -> list[tuple[str, str, list[str]]]:
 
 
 def chinese_texts() -> dict[str, str]:
+    """Every text of the course in Chinese, and the Chinese terms the English lessons give in brackets."""
     texts = {}
-    for path in sorted((ROOT / "zh").rglob("*.ipynb")):
+    for path in sorted((ROOT / "zh").rglob("*.ipynb")) + sorted((ROOT / "notebooks").glob("*.ipynb")) \
+            + sorted((ROOT / "solutions").glob("*.ipynb")):
         nb = nbformat.read(path, as_version=4)
         texts[str(path.relative_to(ROOT))] = "\n".join(c.source for c in nb.cells)
     for path in (ROOT / "README.zh.md", ROOT / "docs" / "teaching.zh.md"):

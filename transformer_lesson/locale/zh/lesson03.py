@@ -49,7 +49,7 @@ MESSAGES: dict[str, str] = {
     "the word {n} places to its right (later)": "右边相隔 {n} 位的词（在它之后）",
     "{model}, head {head}: {share:.0%} of this head's attention goes to {phrase} (offset {offset:+d}, "
     "outlined in orange).":
-        "{model}，头 {head}：这个头 {share:.0%} 的注意力落在{phrase}上（偏移量 {offset:+d}，橙色框出）。",
+        "{model}，头 {head}：这个头 {share:.0%} 的注意力落在{phrase}上（偏移 {offset:+d}，橙色框出）。",
     "expected every model's weights of one shape (h, T, T) with T={T} tokens, got {shapes}":
         "每个模型的 weights 都应是同一形状 (h, T, T)，其中 T={T} 是词元数，实际为 {shapes}",
 

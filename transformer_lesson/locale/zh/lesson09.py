@@ -210,7 +210,7 @@ MESSAGES: dict[str, str] = {
         "每对变成 `(a cos - b sin, a sin + b cos)`，放回第 2i、2i+1 维。",
     "you rotated the values too. RoPE rotates only queries and keys: their dot product is what should depend on the "
     "offset. Values carry the content that attention mixes; return v as it is.":
-        "你把值也旋转了。RoPE 只旋转查询和键：应当只依赖偏移量的是它们的点积。值携带的是注意力要混合的内容；"
+        "你把值也旋转了。RoPE 只旋转查询和键：应当只依赖偏移的是它们的点积。值携带的是注意力要混合的内容；"
         "请原样返回 v。",
     "v changed on {on}.": "在 {on} 上，v 被改动了。",
     "\nLikely mistake: {hint}": "\n可能的错误：{hint}",
