@@ -95,10 +95,18 @@ def notebooks(repo: Path = REPO, select: str | None = None) -> list[str]:
     return [nb for nb in found if any(fnmatch.fnmatch(nb, p) for p in patterns)] if patterns else found
 
 
+FONTS_ENV = "TL_BROWSER_FONTS"  # glob patterns choosing the Chinese notebooks whose fonts are checked (unset: all)
+
+
 def chinese_notebooks(repo: Path = REPO) -> list[str]:
-    """Every notebook of the Chinese edition (zh/notebooks, zh/solutions, zh/exercises)."""
-    return [p.relative_to(repo).as_posix() for d in ("zh/notebooks", "zh/solutions", "zh/exercises")
-            for p in sorted((repo / d).glob("*.ipynb"))]
+    """Every notebook of the Chinese edition (zh/notebooks, zh/solutions, zh/exercises), or those matching
+    $TL_BROWSER_FONTS (comma-separated glob patterns)."""
+    import fnmatch
+
+    found = [p.relative_to(repo).as_posix() for d in ("zh/notebooks", "zh/solutions", "zh/exercises")
+             for p in sorted((repo / d).glob("*.ipynb"))]
+    patterns = [p.strip() for p in os.environ.get(FONTS_ENV, "").split(",") if p.strip()]
+    return [nb for nb in found if any(fnmatch.fnmatch(nb, p) for p in patterns)] if patterns else found
 
 
 # ---- Chinese text in a real font, not tofu ------------------------------------------------------------

@@ -357,10 +357,8 @@ def test_notebook_runs_clean_and_its_widgets_respond_in_jupyterlab(notebook, bro
         lab.shutdown_kernels(wait=False)
 
 
-def test_the_tofu_check_fails_when_chromium_has_no_chinese_font(chromium_path, cjk_families, tmp_path):
+def test_the_tofu_check_fails_when_chromium_has_no_chinese_font(browser, chromium_path, cjk_families, tmp_path):
     """The check can fail: a Chromium whose fontconfig knows only DejaVu draws 中文 as tofu, and it is reported."""
-    from playwright.sync_api import sync_playwright
-
     dejavu = [d for d in ("/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/dejavu") if os.path.isdir(d)]
     if not dejavu:
         pytest.skip("no DejaVu font folder to build a font set without Chinese from")
@@ -369,15 +367,15 @@ def test_the_tofu_check_fails_when_chromium_has_no_chinese_font(chromium_path, c
                     f"  <dir>{dejavu[0]}</dir>\n  <cachedir>{tmp_path / 'cache'}</cachedir>\n</fontconfig>\n")
     html = "<div class='jp-Notebook'><p>编码器与解码器 greedy: 我是学生</p><p>plain English</p></div>"
     results = {}
-    with sync_playwright() as pw:
-        for name, env in (("system", dict(os.environ)), ("no Chinese font", {**os.environ, "FONTCONFIG_FILE": str(conf)})):
-            browser = pw.chromium.launch(executable_path=chromium_path, headless=True, args=ld.CHROMIUM_ARGS, env=env)
-            try:
-                page = browser.new_page()
-                page.set_content(html)
-                results[name] = ld.tofu(page, ".jp-Notebook", cjk_families)
-            finally:
-                browser.close()
+    for name, env in (("system", dict(os.environ)), ("no Chinese font", {**os.environ, "FONTCONFIG_FILE": str(conf)})):
+        # a second Chromium from the session's Playwright (a second Playwright cannot start in this thread)
+        other = browser.browser_type.launch(executable_path=chromium_path, headless=True, args=ld.CHROMIUM_ARGS, env=env)
+        try:
+            page = other.new_page()
+            page.set_content(html)
+            results[name] = ld.tofu(page, ".jp-Notebook", cjk_families)
+        finally:
+            other.close()
     assert results["system"] == (1, [])
     checked, problems = results["no Chinese font"]
     assert checked == 1 and len(problems) == 1 and "11 Chinese characters" in problems[0], problems
