@@ -157,20 +157,37 @@ def tofu(page, root: str, families: set[str], limit: int = 60) -> tuple[int, lis
     try:
         cdp.send("DOM.enable")
         cdp.send("CSS.enable")
-        doc = cdp.send("DOM.getDocument", {"depth": 0})["root"]["nodeId"]
-        problems = []
+        problems, checked = [], 0
         for index, probe in enumerate(marked["probes"]):
-            node = cdp.send("DOM.querySelector", {"nodeId": doc, "selector": f'[data-cjk-probe="{index}"]'})["nodeId"]
-            fonts = cdp.send("CSS.getPlatformFontsForNode", {"nodeId": node})["fonts"]
+            fonts = _platform_fonts(cdp, f'[data-cjk-probe="{index}"]')
+            if fonts is None:
+                continue  # re-rendered meanwhile (a kernel status, an output): its new element is not marked
+            checked += 1
             covered = sum(f["glyphCount"] for f in fonts if f["familyName"] in families)
             if not fonts:
                 problems.append(f"{probe['text']!r}: Chromium reports no font for it (not laid out?)")
             elif covered < probe["count"]:
                 used = ", ".join(f"{f['familyName']} ({f['glyphCount']})" for f in fonts)
                 problems.append(f"{probe['text']!r}: {probe['count']} Chinese characters, drawn with {used}")
-        return len(marked["probes"]), problems
+        return checked, problems
     finally:
         cdp.detach()
+
+
+def _platform_fonts(cdp, selector: str, attempts: int = 3) -> list[dict] | None:
+    """The fonts Chromium used for the text of the element `selector` names; None if it is gone. The page
+    may change between two DevTools calls (JupyterLab re-renders), so a stale node id is looked up again."""
+    for attempt in range(attempts):
+        doc = cdp.send("DOM.getDocument", {"depth": 0})["root"]["nodeId"]
+        node = cdp.send("DOM.querySelector", {"nodeId": doc, "selector": selector})["nodeId"]
+        if not node:
+            return None
+        try:
+            return cdp.send("CSS.getPlatformFontsForNode", {"nodeId": node})["fonts"]
+        except Exception as error:  # playwright's Error: "Could not find node with given id"
+            if "Could not find node" not in str(error) or attempt == attempts - 1:
+                raise
+    return None
 
 
 def free_port() -> int:
