@@ -23,6 +23,7 @@ import nbformat
 import pytest
 
 from test_lesson_pedagogy import DEEPER, PREDICT, THINK, opens_with_picture, seed_quotes
+from test_notebook_conventions import _headings as markdown_headings
 
 ROOT = Path(__file__).resolve().parents[1]
 ZH_LESSONS = sorted((ROOT / "zh" / "notebooks").glob("0[1-9]_*.ipynb"))
@@ -56,17 +57,8 @@ def _english(path: Path):
 
 
 def _headings(nb, prefix: str) -> list[str]:
-    found = []
-    for cell in nb.cells:
-        if cell.cell_type != "markdown":
-            continue
-        fenced = False
-        for line in cell.source.splitlines():
-            if line.lstrip().startswith(("```", "~~~")):
-                fenced = not fenced
-            elif not fenced and line.startswith(prefix):
-                found.append(line.rstrip())
-    return found
+    """The markdown headings that start with `prefix` ("# ", "## "), outside fenced code."""
+    return [line for _, line in markdown_headings(nb) if line.startswith(prefix)]
 
 
 def _markdown(nb) -> str:
