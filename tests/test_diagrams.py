@@ -243,3 +243,52 @@ def test_the_checks_above_can_fail():
         return fig
 
     assert any("findfont" in m for m in render(bold_chinese)[2])
+
+
+# ---- the Chinese edition: the same diagrams with Chinese labels keep every rule --------------------------
+
+@pytest.fixture(scope="module")
+def rendered_zh():
+    from transformer_lesson.i18n import set_language
+
+    set_language("zh")
+    try:
+        return {name: render(diagram_function(name)) for name in NAMES}
+    finally:
+        set_language("en")
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_a_chinese_diagram_keeps_every_rule(rendered_zh, name):
+    fig, renderer, font_messages = rendered_zh[name]
+    assert not font_messages, font_messages                       # no missing glyph (tofu), no font warning
+    assert re.search(r"[\u4e00-\u9fff]", all_text(fig)), "no Chinese label: is the diagram localised?"
+    assert not outside(fig, renderer)
+    assert not overlapping(fig, renderer)
+    assert not too_small(fig)
+
+
+def test_every_character_of_the_chinese_tables_is_in_the_bundled_fonts():
+    """Figures draw the package's Chinese with Noto Sans SC, falling back to DejaVu Sans: every character of
+    every Chinese text must be in one of the two, or a figure shows a tofu box."""
+    import importlib as il
+    from pathlib import Path
+
+    from matplotlib import font_manager
+    from matplotlib.ft2font import FT2Font
+
+    from transformer_lesson.notebook import cjk_font_path
+
+    covered = set(FT2Font(str(cjk_font_path())).get_charmap())
+    covered |= set(FT2Font(font_manager.findfont("DejaVu Sans", fallback_to_default=False)).get_charmap())
+    tables = Path(__file__).resolve().parents[1] / "transformer_lesson" / "locale" / "zh"
+    missing = {}
+    for path in sorted(tables.glob("*.py")):
+        if path.stem == "__init__":
+            continue
+        for text in il.import_module(f"transformer_lesson.locale.zh.{path.stem}").MESSAGES.values():
+            for char in set(text) - {"\n", "\t"}:
+                if ord(char) not in covered:
+                    missing.setdefault(char, path.stem)
+    assert len(covered) > 20_000
+    assert not missing, f"characters no bundled font has: {missing}"
