@@ -110,12 +110,16 @@ test: $(STAMP_TEST)
 # text (CI runs test-browser after make test).
 # CI's share (fits its time budget, about 8 minutes here): run all and move the widgets of every lesson in one
 # edition, alternating (the two editions run the same code cell for cell, tests/test_zh_edition.py), and check
-# the fonts of every Chinese notebook. test-browser-full opens every lesson and solution of both editions
+# the fonts of the Chinese lessons and solutions. test-browser-full opens every lesson and solution of both editions
 # (about 14 minutes here; the Chinese solutions hold no widget and run the English solutions' code).
+# zh/exercises are generated from zh/solutions (their markdown is the solutions'), so CI checks the fonts of
+# the Chinese lessons and solutions.
 BROWSER_CI ?= notebooks/0[02468]_*,zh/notebooks/0[13579]_*
+BROWSER_CI_FONTS ?= zh/notebooks/*,zh/solutions/*
 BROWSER_ALL ?= notebooks/*,solutions/*,zh/notebooks/*
 test-browser: $(STAMP_TEST)
-	TL_BROWSER_NOTEBOOKS="$(BROWSER_CI)" $(BIN)/python -m pytest tests/browser -p no:cacheprovider
+	TL_BROWSER_NOTEBOOKS="$(BROWSER_CI)" TL_BROWSER_FONTS="$(BROWSER_CI_FONTS)" \
+	  $(BIN)/python -m pytest tests/browser -p no:cacheprovider
 
 test-browser-full: $(STAMP_TEST)
 	TL_BROWSER_NOTEBOOKS="$(BROWSER_ALL)" $(BIN)/python -m pytest tests/browser -p no:cacheprovider
