@@ -87,10 +87,14 @@ def find_chromium() -> str | None:
 def notebooks(repo: Path = REPO, select: str | None = None) -> list[str]:
     """Every notebook under NOTEBOOK_DIRS (or those matching `select` / $TL_BROWSER_NOTEBOOKS, comma-separated
     glob patterns), as repository-relative POSIX paths."""
+    found = [p.relative_to(repo).as_posix() for d in NOTEBOOK_DIRS for p in sorted((repo / d).glob("*.ipynb"))]
+    return _selected(found, os.environ.get(SELECT_ENV, "") if select is None else select)
+
+
+def _selected(found: list[str], select: str) -> list[str]:
+    """The paths matching any of the comma-separated glob patterns in `select`; all of them if it is empty."""
     import fnmatch
 
-    found = [p.relative_to(repo).as_posix() for d in NOTEBOOK_DIRS for p in sorted((repo / d).glob("*.ipynb"))]
-    select = os.environ.get(SELECT_ENV, "") if select is None else select
     patterns = [p.strip() for p in select.split(",") if p.strip()]
     return [nb for nb in found if any(fnmatch.fnmatch(nb, p) for p in patterns)] if patterns else found
 
@@ -101,12 +105,9 @@ FONTS_ENV = "TL_BROWSER_FONTS"  # glob patterns choosing the Chinese notebooks w
 def chinese_notebooks(repo: Path = REPO) -> list[str]:
     """Every notebook of the Chinese edition (zh/notebooks, zh/solutions, zh/exercises), or those matching
     $TL_BROWSER_FONTS (comma-separated glob patterns)."""
-    import fnmatch
-
     found = [p.relative_to(repo).as_posix() for d in ("zh/notebooks", "zh/solutions", "zh/exercises")
              for p in sorted((repo / d).glob("*.ipynb"))]
-    patterns = [p.strip() for p in os.environ.get(FONTS_ENV, "").split(",") if p.strip()]
-    return [nb for nb in found if any(fnmatch.fnmatch(nb, p) for p in patterns)] if patterns else found
+    return _selected(found, os.environ.get(FONTS_ENV, ""))
 
 
 # ---- Chinese text in a real font, not tofu ------------------------------------------------------------

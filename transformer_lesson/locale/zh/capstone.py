@@ -7,7 +7,6 @@ MESSAGES: dict[str, str] = {
     "training": "训练",
     "step": "步骤",
     "epoch": "迭代周期",
-    "loss": "损失",
     "lr": "学习率",
     "time": "用时",
     "test_acc": "测试准确率",

@@ -100,4 +100,18 @@ MESSAGES: dict[str, str] = {
     "query (attending)": "查询（发出关注的位置）",
     "key": "键",
     "query": "查询",
+    # words several lessons show (a lesson's own table may say it differently for its context)
+    'attention': '注意力',
+    'head': '头',
+    'head {i}': '头 {i}',
+    'loss': '损失',
+    'model': '模型',
+    'output': '输出',
+    'position': '位置',
+    'probability': '概率',
+    'sentence': '句子',
+    'step {n}': '第 {n} 步',
+    'temperature': '温度',
+    'the output': '输出',
+    'weight': '权重',
 }

@@ -25,10 +25,8 @@ MESSAGES: dict[str, str] = {
     "expected {n} key tokens to match the weights, got {got}":
         "键的词元数要和权重的个数一致，应为 {n} 个，实际给了 {got} 个",
     "key (attended to)": "键（被关注的词）",
-    "weight": "权重",
     "without 1/sqrt(d_k)": "不除以 sqrt(d_k)",
     "with 1/sqrt(d_k)": "除以 sqrt(d_k)",
-    "key": "键",
     "softmax weight": "softmax 权重",
     "largest softmax weight (mean)": "最大的 softmax 权重（平均）",
     "weight on the top key 最大权重": "分数最高的键所得的权重",
@@ -41,7 +39,6 @@ MESSAGES: dict[str, str] = {
     # lessons/lesson01_self_attention/widgets.py
     "expected weights of shape (T, T) = ({T}, {T}) for {T} tokens, got {shape}":
         "{T} 个词元需要形状为 (T, T) = ({T}, {T}) 的权重，实际形状是 {shape}",
-    "query": "查询",
     'query "{token}": its row of the weights': "查询“{token}”：它那一行权重",
     "“{query}” attends most to “{top}” (weight {weight:.2f}); its weights sum to {total:.2f}.":
         "“{query}”最关注“{top}”（权重 {weight:.2f}）；这一行权重之和为 {total:.2f}。",
@@ -71,7 +68,6 @@ MESSAGES: dict[str, str] = {
     "you returned (weights, output); return them in the order (output, weights) (on {on}).":
         "你返回的是 (weights, output)；请按 (output, weights) 的顺序返回（输入：{on}）。",
     "weights": "权重",
-    "output": "输出",
     "your scores are key @ query^T; compute query @ key.transpose(-2, -1), so that "
     "row i holds query i's score against every key.":
         "你的分数算成了 key @ query^T；应当计算 query @ key.transpose(-2, -1)，"

@@ -26,7 +26,6 @@ MESSAGES: dict[str, str] = {
     # lessons/lesson02_positional_encoding/plots.py
     "positional encoding 位置编码": "位置编码 (positional encoding)",
     "dimension": "维度",
-    "position": "位置",
     "expected a table of shape (max_len, d_model), got {shape}":
         "这里需要形状为 (max_len, d_model) 的表，收到的形状却是 {shape}",
     "expected dimensions in 0..{last} (d_model={d_model}), got {d!r}":

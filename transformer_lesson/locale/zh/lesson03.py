@@ -24,12 +24,8 @@ MESSAGES: dict[str, str] = {
         "d_model = h × d_k：这里 8 = 4 × 2（本课 12 = 3 × 4，论文 512 = 8 × 64）。\n"
         "K 和 V 的拆分、移动与合并和 Q 完全一样。\n"
         "view 不移动任何数：第 0-1 列成为头 0，第 2-3 列成为头 1……",
-    "head {i}": "头 {i}",
 
     # plots.head_attention_grid
-    "query": "查询",
-    "key": "键",
-    "weight": "权重",
     "expected weights of shape (h, T, T) with T={T} tokens, got {shape}":
         "weights 的形状应为 (h, T, T)，其中 T={T} 是词元数，实际为 {shape}",
     "expected {h} titles, one per head, got {n}": "titles 应有 {h} 个（每个头一个），实际有 {n} 个",
@@ -37,8 +33,6 @@ MESSAGES: dict[str, str] = {
     # widgets.head_selector_widget
     "trained": "训练后",
     "untrained": "训练前",
-    "head": "头",
-    "model": "模型",
     "{model}: head {head}": "{model}：头 {head}",
     "key (attended to)": "键（被关注的词）",
     "query (attending)": "查询（发出关注的词）",
@@ -70,8 +64,6 @@ MESSAGES: dict[str, str] = {
         "带布尔掩码 {shape}（True = 允许关注）的同一个交叉注意力",
     "the result": "结果",
     "result": "结果",
-    "the output": "输出",
-    "output": "输出",
 
     # checks: hints on splitting
     "多头注意力 (multi-head attention): ": "多头注意力：",

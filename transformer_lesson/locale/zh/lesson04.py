@@ -93,9 +93,7 @@ MESSAGES: dict[str, str] = {
         "形状为 (2, 3, 8)、方差很小的 x（标准差 0.002，此时 eps 起作用）",
     "{on}, with non-trivial weight and bias": "{on}（weight 和 bias 取非平凡的值）",
     "LayerNorm(d_model={d}, eps={eps}) on the small-variance x": "方差很小的 x（LayerNorm(d_model={d}, eps={eps})）",
-    "the output": "输出",
     "the same as x": "与 x 相同",
-    "output": "输出",
     "mean and biased variance over dim=-1 (keepdim=True); (x - mean) / sqrt(var + eps); * weight + bias.":
         "在 dim=-1 上求均值和有偏方差（keepdim=True）；`(x - mean) / sqrt(var + eps)`；再 `* weight + bias`。",
     "层归一化 (LayerNorm) over the wrong axis: normalise each token over its d_model features, the last axis: "

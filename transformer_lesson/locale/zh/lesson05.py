@@ -22,7 +22,6 @@ MESSAGES: dict[str, str] = {
     # plots.py
     "hidden activations": "隐藏层激活值",
     "hidden unit (d_ff = {d_ff})": "隐藏单元（d_ff = {d_ff}）",
-    "position": "位置",
     "expected hidden activations of shape (T, d_ff) with T={n} tokens, got {shape}":
         "隐藏层激活值的形状应为 (T, d_ff)，其中 T={n}（词元数），实际是 {shape}",
     "how much each position's output changed": "每个位置的输出变了多少",
@@ -30,7 +29,6 @@ MESSAGES: dict[str, str] = {
         "{name!r} 应有 {n} 个变化量，每个词元一个，实际有 {size} 个",
     "max |change| of the output": "输出的最大 |变化|",
     "where a layer's parameters are": "一层的参数都在哪里",
-    "attention": "注意力",
     "FFN": "前馈网络",
     "LayerNorm": "层归一化",
     "parameters (millions)": "参数量（百万）",
@@ -61,9 +59,7 @@ MESSAGES: dict[str, str] = {
     "expected {name} = nn.Linear({n_in}, {n_out}) (it {words}), got {layer!r}":
         "`{name}` 应当是 `nn.Linear({n_in}, {n_out})`（它{words}），实际是 `{layer!r}`",
     "x of shape {shape}": "形状为 {shape} 的 x",
-    "the output": "输出",
     "the same as x (..., d_model)": "与 x 相同的 (..., d_model)",
-    "output": "输出",
     "位置感知前馈网络 (FFN): no activation between the two layers — without max(0, ·) the two linear "
     "layers collapse into one; use linear2(torch.relu(linear1(x))).":
         "位置感知前馈网络（FFN）：两层之间没有激活函数。没有 max(0, ·)，两个线性层会合并成一个；"

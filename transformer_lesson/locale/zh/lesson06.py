@@ -47,7 +47,6 @@ MESSAGES: dict[str, str] = {
 
     # plots.py
     "P(next token)": "P(下一个词元)",
-    "probability": "概率",
     "cross-attention 交叉注意力": "交叉注意力",
     "English word (key) 英文词": "英文词（键）",
     "Chinese token produced (query) 生成的中文词": "生成的中文词元（查询）",
@@ -73,8 +72,6 @@ MESSAGES: dict[str, str] = {
     "decoder layer {n}": "解码器第 {n} 层",
     "layer": "层",
     "mean of heads": "各头平均",
-    "head {i}": "头 {i}",
-    "head": "头",
     "decoder layer {n}, {which}": "解码器第 {n} 层，{which}",
     "English word (key)": "英文词（键）",
     "Chinese token produced": "生成的中文词元",
@@ -84,8 +81,6 @@ MESSAGES: dict[str, str] = {
     # checks/lesson06_encoder_decoder.py: titles, inputs, parts
     "编码器层 (encoder layer)": "编码器层（encoder layer）",
     "解码器层 (decoder layer)": "解码器层（decoder layer）",
-    "the output": "输出",
-    "output": "输出",
     "the reference built from your layer's own submodules": "用你的层自己的子模块搭出的参考结果",
     " (on {on})": "（输入：{on}）",
     "x of shape {shape}, no mask": "形状为 {shape} 的 x（不带掩码）",

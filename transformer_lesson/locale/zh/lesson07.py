@@ -7,7 +7,6 @@ MESSAGES: dict[str, str] = {
         "束搜索（beam search），束宽 {width}：“I am a student” 的示意数字",
     "Beam search, width {width} (束搜索), as the model ran it":
         "束搜索（beam search），束宽 {width}：模型实际的搜索过程",
-    "step {n}": "第 {n} 步",
     "kept in the beam 保留": "保留在束中",
     "pruned 剪掉": "被剪掉",
     "finished (<eos>) 完成": "已完成（<eos>）",
@@ -40,9 +39,6 @@ MESSAGES: dict[str, str] = {
     "学习率 learning rate (warm-up, then ∝ step^−0.5)": "学习率（先预热，再按 ∝ step^−0.5 衰减）",
     "after {before}": "{before} 之后",
     "probability of the next token": "下一个词元的概率",
-    "head {i}": "头 {i}",
-    "query": "查询",
-    "key": "键",
     "beam #{rank} (score {score:.2f})": "束 #{rank}（得分 {score:.2f}）",
     "greedy": "贪心",
     "sampled {count}×": "采样 {count}×",
@@ -51,11 +47,8 @@ MESSAGES: dict[str, str] = {
         "束宽 {beam_size}，α = {alpha:.1f}；采样 {samples} 次，温度 {temperature:.2f}",
 
     # ---- widgets.py: the decoding widget ------------------------------------------------------------
-    "model": "模型",
-    "sentence": "句子",
     "beam width": "束宽",
     "length α": "长度 α",
-    "temperature": "温度",
     "all different": "各不相同",
     "{n} different, most often {top} ({count}×)": "共 {n} 种，最常见的是 {top}（{count}×）",
     "all {top}": "全部是 {top}",
@@ -93,7 +86,6 @@ MESSAGES: dict[str, str] = {
     "the loss (a single number)": "损失（一个数）",
     "损失 (loss): you returned one loss per position; average them over the non-pad positions.":
         "损失：你为每个位置返回了一个损失；应在非填充位置上取平均。",
-    "loss": "损失",
     "标签平滑 (label smoothing) is missing: this is plain cross-entropy; mix the one-hot target with the uniform "
     "distribution: (1 - smoothing) * one_hot + smoothing / V.":
         "缺少标签平滑：这是普通的交叉熵。要把独热（one-hot）目标和均匀分布混合："
@@ -165,7 +157,6 @@ MESSAGES: dict[str, str] = {
     "a toy model that never picks <eos> (max_len=6)": "一个从不选 <eos> 的玩具模型（`max_len=6`）",
     "wrong tokens on {on}: got {result}, expected {expected}.":
         "在 {on} 上，输出的词元不对：你得到 {result}，应为 {expected}。",
-    "\nLikely mistake: {hint}": "\n可能的错误：{hint}",
     " At each step: log_p = step_fn(prefix); token = argmax; append it; stop at eos_id.":
         "每一步：`log_p = step_fn(prefix)`；取 argmax 得到词元；把它追加到前缀；遇到 `eos_id` 就停止。",
     "a small (untrained) transformer_lesson.Transformer, source {source}, max_len={max_len}":

@@ -11,7 +11,6 @@ MESSAGES: dict[str, str] = {
     "input\n输入": "输入",
     "state\n状态": "状态",
     "output\n输出": "输出",
-    "step {n}": "第 {n} 步",
     "hop {n}": "第{n}跳",
     'Self-attention (自注意力): all {T} positions in 1 step; "{word}" reaches every output in 1 hop':
         "自注意力：{T} 个位置在 1 步内一起算完；“{word}”经 1 跳就到达每一个输出",
@@ -46,7 +45,6 @@ MESSAGES: dict[str, str] = {
 
     # ---- widgets.recall_distance_widget ---------------------------------------------------------------------
     "distance": "距离",
-    "attention": "注意力",
     "accuracy (dashed: chance)": "准确率（虚线：随机猜测）",
     "distance {distance}": "距离 {distance}",
     "the sequence (the asked pair first, the question last)": "序列（最前面是被问到的键值对，最后是问题）",

@@ -48,20 +48,17 @@ MESSAGES: dict[str, str] = {
     "the same two words, always {offset} apart (相对位置)": "同样两个词，始终相距 {offset} 个位置（相对位置）",
     "the model (T = 1)": "模型给出的分布（T = 1）",
     "sampled from": "实际采样的分布",
-    "probability": "概率",
     "first token (第一个词元)": "第一个词元",
     "samples": "样本数",
     "{n} samples (采样)": "{n} 次采样",
 
     # ---- widgets --------------------------------------------------------------------------------------------
-    "sentence": "句子",
     "step": "步",
     "step {step}: P(next token | everything before it)": "第 {step} 步：P(下一个词元 | 它之前的全部内容)",
     "step {step} of {steps}: the model reads <code>{read}</code> and appends <b>{chosen}</b> (P = {p:.2f}); ":
         "第 {step} 步（共 {steps} 步）：模型读入 <code>{read}</code>，在末尾接上 <b>{chosen}</b>（P = {p:.2f}）；",
     "&lt;eos&gt; ends the answer.": "&lt;eos&gt; 结束了回答。",
     "then it runs again on the longer input.": "然后在变长了的输入上再运行一次。",
-    "temperature": "温度",
     "top-k (0: off)": "top-k（0 为关）",
     "top-p (1: off)": "top-p（1 为关）",
     "off": "关",
@@ -81,7 +78,6 @@ MESSAGES: dict[str, str] = {
         "{kind}。函数最后请写 `return output, cache`。",
     "expected the returned cache to hold 'k' and 'v', got the keys {keys} on {on}.":
         "在 {on} 上，返回的 cache 应当含有 'k' 和 'v'，实际的键是 {keys}。",
-    "output": "输出",
     "cached keys": "缓存里的键",
     "you return an output for every cached position; a step returns the newest token's output only, (B, 1, d_v).":
         "你为缓存里的每个位置都返回了输出；一步只返回最新词元的输出，形状为 (B, 1, d_v)。",
@@ -213,7 +209,6 @@ MESSAGES: dict[str, str] = {
         "你把值也旋转了。RoPE 只旋转查询和键：应当只依赖偏移的是它们的点积。值携带的是注意力要混合的内容；"
         "请原样返回 v。",
     "v changed on {on}.": "在 {on} 上，v 被改动了。",
-    "\nLikely mistake: {hint}": "\n可能的错误：{hint}",
     " RoPE leaves the values alone: return v unchanged.": "RoPE 不改动值：请原样返回 v。",
     "positions {start}..{end}": "位置 {start}..{end}",
     "scores after shifting every position by 9": "所有位置平移 9 之后的分数",
