@@ -232,7 +232,44 @@ def test_the_widget_checks_above_can_fail(tmp_path):
     assert cleaner.cleaned(text, "tiny.ipynb") != text
 
 
-@pytest.mark.parametrize("path", sorted((ROOT / "notebooks").glob("*.ipynb")), ids=lambda p: p.name)
+LESSONS_BOTH_EDITIONS = sorted((ROOT / "notebooks").glob("*.ipynb")) + sorted((ROOT / "zh" / "notebooks").glob("*.ipynb"))
+ALL_STORED = EXECUTED + sorted((ROOT / "zh").glob("*/*.ipynb"))
+PROGRESS = re.compile(r"(\d+)/(\d+) \[")
+
+
+def _progress_bars(cell) -> list[tuple[int, int]]:
+    """(done, total) of every tqdm bar a cell's stored outputs show, as a static view shows them."""
+    texts = [out.get("data", {}).get("text/plain", "") for out in cell.get("outputs", [])]
+    texts += [out.get("text", "") for out in cell.get("outputs", [])]
+    return [(int(m[1]), int(m[2])) for text in texts for m in PROGRESS.finditer(text)]
+
+
+@pytest.mark.parametrize("path", ALL_STORED, ids=lambda p: str(p.relative_to(ROOT)))
+def test_stored_progress_bars_show_their_final_state(path):
+    """A static view shows a progress bar's stored text: it must read 400/400, not the 0/400 it was displayed with."""
+    for index, cell in _code_cells(path):
+        for done, total in _progress_bars(cell):
+            assert done == total, f"{path.name} cell {index}: a progress bar stored at {done}/{total}"
+
+
+def test_the_training_progress_bar_stores_its_final_state_in_a_notebook():
+    """Runs the course's bar in a real kernel (nbclient) and reads the output the notebook would store."""
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(
+        "from transformer_lesson.capstone.training import _progress_bar\n"
+        "bar = _progress_bar(7, True)\nfor _ in range(7):\n    bar.update(1)\nbar.close()")]
+    from nbclient import NotebookClient
+    NotebookClient(nb, kernel_name="python3", timeout=120).execute()
+    outputs = nb.cells[0].outputs
+    assert [WIDGET_VIEW in out.get("data", {}) for out in outputs] == [True], outputs   # still a live widget
+    assert _progress_bars(nb.cells[0]) == [(7, 7)], outputs
+    # negative control: the text a plain tqdm.notebook bar leaves behind is caught by the test above
+    stale = nbformat.v4.new_code_cell()
+    stale.outputs = [nbformat.v4.new_output("display_data", {"text/plain": "training:   0%|  | 0/400 [00:00<?, ?step/s]"})]
+    assert _progress_bars(stale) == [(0, 400)]
+
+
+@pytest.mark.parametrize("path", LESSONS_BOTH_EDITIONS, ids=lambda p: str(p.relative_to(ROOT)))
 def test_every_stored_figure_widget_also_carries_its_first_view_as_a_png_for_static_renderers(path):
     """GitHub, nbviewer, a website and VS Code after saving cannot run a widget: the same output holds
     the widget's first view as an ordinary image/png (and its caption as text/plain)."""

@@ -234,7 +234,36 @@ def _progress_bar(total: int, enabled: bool):
     if not enabled:
         return None
     from tqdm.auto import tqdm
-    return tqdm(total=total, desc=_("training"), unit=_("step"), leave=True)
+    kwargs = dict(total=total, desc=_("training"), unit=_("step"), leave=True)
+    try:
+        from tqdm.notebook import tqdm as notebook_tqdm
+    except ImportError:  # no ipywidgets: tqdm.auto already chose the text bar
+        return tqdm(**kwargs)
+    if not issubclass(tqdm, notebook_tqdm):
+        return tqdm(**kwargs)
+
+    class StoredBar(notebook_tqdm):
+        """A notebook bar whose stored output ends as the bar's final state.
+
+        A widget's text fallback is fixed when it is displayed ("0/400"), and that text is what a
+        static view (GitHub, nbviewer, the website, VS Code) shows. The bar is displayed with a
+        display id and its output is updated once more on close, so the saved notebook holds
+        "400/400" next to the live widget.
+        """
+
+        def __init__(self, **kw):
+            from IPython.display import display
+            super().__init__(display=False, **kw)
+            self._handle = display(self.container, display_id=True)
+            self.displayed = True
+
+        def close(self):
+            super().close()
+            if getattr(self, "_handle", None) is not None:
+                self._handle.update(self.container)
+                self._handle = None
+
+    return StoredBar(**kwargs)
 
 
 def train_translator(seed: int = 0, progress: bool = True, pairs: Sequence[tuple[str, str]] | None = None,
