@@ -35,7 +35,7 @@ START := $(shell date +%s)
 STAMP_LAB  := $(VENV)/.installed-lab
 STAMP_TEST := $(VENV)/.installed-test
 
-.PHONY: help lab lab-zh test test-browser test-browser-full test-portability test-portability-full bench bench-training bench-kv-cache bench-notebooks install install-test torch notebook notebooks exercises
+.PHONY: help lab lab-zh test test-slow test-browser test-browser-full test-portability test-portability-claims test-portability-nbval test-portability-full bench bench-training bench-kv-cache bench-notebooks install install-test torch notebook notebooks exercises
 
 help:
 	@echo "make lab    open the course in JupyterLab (creates .venv and installs on first run)"
@@ -44,6 +44,7 @@ help:
 	@echo "make test-browser  every lesson in JupyterLab in headless Chromium, widgets moved (editions alternate; CI runs it)"
 	@echo "make test-browser-full  every lesson and solution of both editions in JupyterLab"
 	@echo "make test-portability  nbval under two other CPU profiles and the claim tests over seeds (CI runs it)"
+	@echo "make test-slow  the slower checks CI runs after make test, in two lanes (portability, browser, ...)"
 	@echo "make test-portability-full  nbval under five CPU profiles, claims under two (about 3x as long)"
 	@echo "make bench  python -m transformer_lesson.bench (from-scratch modules vs PyTorch's)"
 	@echo "make bench-training  training time to 98% held-out accuracy vs nn.Transformer"
@@ -137,6 +138,20 @@ CI_CLAIMS_PROFILES ?= scalar-4threads
 test-portability: $(STAMP_TEST)
 	$(BIN)/python tools/portability.py --profiles $(if $(PROFILES),$(PROFILES),$(CI_PROFILES)) \
 		--claims-profiles $(CI_CLAIMS_PROFILES) --editions alternate
+
+# The same two parts one at a time, for test-slow's lanes: the claim sweep is the long pole and runs
+# beside the shorter parts.
+test-portability-claims: $(STAMP_TEST)
+	$(BIN)/python tools/portability.py --only claims --profiles $(CI_CLAIMS_PROFILES) --claims-profiles $(CI_CLAIMS_PROFILES)
+
+test-portability-nbval: $(STAMP_TEST)
+	$(BIN)/python tools/portability.py --only nbval --profiles $(CI_PROFILES) --editions alternate --jobs 1
+
+# The slower checks, the second command CI runs after make test: each lane runs its make targets one after
+# another, the lanes side by side (tools/lanes.py prints each part's time and a table at the end).
+SLOW_LANES ?= --lane "test-portability-claims" --lane "test-portability-nbval test-browser"
+test-slow: $(STAMP_TEST)
+	$(BIN)/python tools/lanes.py $(SLOW_LANES)
 
 test-portability-full: $(STAMP_TEST)
 	$(BIN)/python tools/portability.py $(if $(PROFILES),--profiles $(PROFILES))
