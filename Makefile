@@ -35,7 +35,7 @@ START := $(shell date +%s)
 STAMP_LAB  := $(VENV)/.installed-lab
 STAMP_TEST := $(VENV)/.installed-test
 
-.PHONY: help lab lab-zh test test-slow test-browser test-browser-full test-portability test-portability-claims test-portability-nbval test-portability-full bench bench-training bench-kv-cache bench-notebooks install install-test torch notebook notebooks exercises
+.PHONY: help lab lab-zh test test-slow test-browser test-browser-full test-portability test-portability-claims test-portability-nbval test-portability-full bench bench-training bench-kv-cache bench-notebooks install install-test torch notebook notebooks exercises slides
 
 help:
 	@echo "make lab    open the course in JupyterLab (creates .venv and installs on first run)"
@@ -52,6 +52,7 @@ help:
 	@echo "make bench-notebooks  execution time of each lesson and its widgets' redraw times"
 	@echo "make notebooks  re-execute every lesson and solution and store the outputs"
 	@echo "make exercises  regenerate exercises/ from solutions/ (nbgrader's ClearSolutions)"
+	@echo "make slides  every lesson of both editions as slides in _slides/ (NB=notebooks/03_....ipynb for one)"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -189,3 +190,23 @@ notebook: $(STAMP_TEST)
 notebooks: $(STAMP_TEST)
 	$(EXECUTE) notebooks/*.ipynb solutions/*.ipynb zh/notebooks/*.ipynb zh/solutions/*.ipynb
 	$(BIN)/python tools/clean_notebooks.py notebooks/*.ipynb solutions/*.ipynb zh/notebooks/*.ipynb zh/solutions/*.ipynb
+
+# Slides for class: every lesson of both editions as reveal.js decks in _slides/ (gitignored), built from the
+# stored outputs (nothing is re-executed); tools/slides.py lays the slides out from each lesson's headings.
+#   make slides                                              every lesson, English and Chinese
+#   make slides NB=notebooks/03_multi_head_attention.ipynb   one lesson (or several, space-separated)
+# reveal.js and MathJax come from npm once (versions pinned in tools/slides_template/package-lock.json) into
+# .cache/slides-npm; the decks load them from _slides/_static, so they show with no network.
+SLIDES_NPM := .cache/slides-npm
+SLIDES_ASSETS := $(SLIDES_NPM)/node_modules/.installed
+$(SLIDES_ASSETS): tools/slides_template/package.json tools/slides_template/package-lock.json
+	@command -v npm >/dev/null 2>&1 || { echo "make slides needs npm once, to fetch reveal.js and MathJax (Debian/Ubuntu: sudo apt-get install npm)"; exit 1; }
+	mkdir -p $(SLIDES_NPM)
+	cp tools/slides_template/package.json tools/slides_template/package-lock.json $(SLIDES_NPM)/
+	cd $(SLIDES_NPM) && npm ci --no-audit --no-fund --ignore-scripts
+	touch $@
+
+slides: $(STAMP_LAB) $(SLIDES_ASSETS)
+	@$(BIN)/python -c "import nbconvert" 2>/dev/null || $(PIP) install nbconvert
+	$(BIN)/python tools/slides.py --assets $(SLIDES_NPM)/node_modules $(NB)
+	@echo "make slides: total wall time $$(( $$(date +%s) - $(START) )) s"
