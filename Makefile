@@ -70,12 +70,12 @@ torch: $(BIN)/python
 
 $(STAMP_LAB): pyproject.toml | $(BIN)/python
 	@$(MAKE) --no-print-directory torch
-	$(PIP) install -e .
+	$(PIP) install -e '.[lab]'
 	touch $@
 
 $(STAMP_TEST): pyproject.toml | $(BIN)/python
 	@$(MAKE) --no-print-directory torch
-	$(PIP) install -e '.[test]'
+	$(PIP) install -e '.[lab,test]'
 	touch $@ $(STAMP_LAB)
 
 install: $(STAMP_LAB)
