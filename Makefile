@@ -35,7 +35,7 @@ START := $(shell date +%s)
 STAMP_LAB  := $(VENV)/.installed-lab
 STAMP_TEST := $(VENV)/.installed-test
 
-.PHONY: help lab lab-zh test test-slow test-browser test-browser-full test-portability test-portability-claims test-portability-nbval test-portability-full bench bench-training bench-kv-cache bench-notebooks install install-test torch notebook notebooks exercises slides
+.PHONY: help lab lab-zh test test-slow test-browser test-browser-full test-portability test-portability-claims test-portability-nbval test-portability-full bench bench-training bench-kv-cache bench-notebooks install install-test torch notebook notebooks exercises slides hub-env test-hub hub-capacity site test-site
 
 help:
 	@echo "make lab    open the course in JupyterLab (creates .venv and installs on first run)"
@@ -52,6 +52,10 @@ help:
 	@echo "make bench-notebooks  execution time of each lesson and its widgets' redraw times"
 	@echo "make notebooks  re-execute every lesson and solution and store the outputs"
 	@echo "make exercises  regenerate exercises/ from solutions/ (nbgrader's ClearSolutions)"
+	@echo "make test-hub  a JupyterHub on 127.0.0.1, 8 simulated students pull the course with nbgitpuller and run lessons 01 and 07"
+	@echo "make hub-capacity  memory per student's kernel and lesson 07's time with 1, 4 and 8 students at once"
+	@echo "make site   the course as a website, both editions, in _site/ (open _site/index.html)"
+	@echo "make test-site  make site, then every page of it in headless Chromium (no CJK system font)"
 	@echo "make slides  every lesson of both editions as slides in _slides/ (NB=notebooks/03_....ipynb for one)"
 
 $(BIN)/python:
@@ -210,3 +214,55 @@ slides: $(STAMP_LAB) $(SLIDES_ASSETS)
 	@$(BIN)/python -c "import nbconvert" 2>/dev/null || $(PIP) install nbconvert
 	$(BIN)/python tools/slides.py --assets $(SLIDES_NPM)/node_modules $(NB)
 	@echo "make slides: total wall time $$(( $$(date +%s) - $(START) )) s"
+
+# A class on one JupyterHub (docs/teaching.md, "A class on one JupyterHub"): a real JupyterHub on 127.0.0.1
+# with configurable-http-proxy, eight simulated students who pull the course through an nbgitpuller link
+# and run lesson 01 (three of them lesson 07's training at once) in their own servers' kernels
+# (tests/hub, tools/hub_class.py; about 6 minutes here, bounded to 10). Its own environment, .venv-hub:
+# JupyterHub, nbgitpuller, JupyterLab and the course installed from this checkout (not editable, as a hub
+# installs it; re-installed when the package changes); the proxy from npm (pinned in tools/hub_proxy) into
+# .cache/hub-npm. make hub-capacity measures memory per student and lesson 07's time with 1, 4, 8 at once.
+HUB_VENV := .venv-hub
+STAMP_HUB := $(HUB_VENV)/.installed-hub
+HUB_NPM := .cache/hub-npm
+HUB_PROXY := $(HUB_NPM)/node_modules/.installed
+HUB_PACKAGES := jupyterhub nbgitpuller jupyterlab psutil requests websocket-client pytest pytest-timeout
+$(STAMP_HUB): pyproject.toml $(shell find transformer_lesson -name '*.py' -o -name '*.tsv' 2>/dev/null)
+	@$(MAKE) --no-print-directory torch VENV=$(HUB_VENV)
+	$(HUB_VENV)/bin/python -m pip install $(HUB_PACKAGES) .
+	$(HUB_VENV)/bin/python -m pip install --no-deps --force-reinstall .
+	touch $@
+
+$(HUB_PROXY): tools/hub_proxy/package.json tools/hub_proxy/package-lock.json
+	@command -v npm >/dev/null 2>&1 || { echo "make test-hub needs npm once, for configurable-http-proxy (Debian/Ubuntu: sudo apt-get install npm)"; exit 1; }
+	mkdir -p $(HUB_NPM)
+	cp tools/hub_proxy/package.json tools/hub_proxy/package-lock.json $(HUB_NPM)/
+	cd $(HUB_NPM) && npm ci --no-audit --no-fund
+	touch $@
+
+hub-env: $(STAMP_HUB) $(HUB_PROXY)
+
+test-hub: hub-env
+	TL_HUB_TEST=1 timeout -s INT 660 $(HUB_VENV)/bin/python -m pytest tests/hub -p no:cacheprovider --timeout 600; \
+	  rc=$$?; echo "make test-hub: total wall time $$(( $$(date +%s) - $(START) )) s"; exit $$rc
+
+hub-capacity: hub-env
+	$(HUB_VENV)/bin/python tools/hub_capacity.py
+
+# The course as a website (tools/build_site.py, site/conf.py): every lesson, exercise and solution of both
+# editions, the READMEs as home pages and the teacher guide, rendered by Sphinx + myst-nb from the stored
+# outputs (nothing runs) into _site/ (static files: open _site/index.html, or publish it; .github/workflows/pages.yml).
+# It needs only the `site` extra and the Chinese font package, not the course package nor torch.
+# make test-site builds it, then opens every page in headless Chromium (tests/site; about N s here).
+STAMP_SITE := $(VENV)/.installed-site
+$(STAMP_SITE): pyproject.toml | $(BIN)/python
+	$(PIP) install $$($(BIN)/python tools/build_site.py --requirements)
+	touch $@
+
+site: $(STAMP_SITE)
+	$(BIN)/python tools/build_site.py
+	@echo "make site: total wall time $$(( $$(date +%s) - $(START) )) s"
+
+test-site: site $(STAMP_TEST)
+	TL_SITE_TEST=1 $(BIN)/python -m pytest tests/site -p no:cacheprovider; \
+	  rc=$$?; echo "make test-site: total wall time $$(( $$(date +%s) - $(START) )) s"; exit $$rc
