@@ -31,6 +31,7 @@ from PIL import Image
 
 from ._validate import check_positive_int
 from .i18n import translator
+from .widget_compat import StaticView
 
 _ = translator("common")
 
@@ -126,7 +127,7 @@ def png_size(png: bytes) -> tuple[int, int]:
     return Image.open(io.BytesIO(png)).size
 
 
-class FigureWidget(ipw.VBox):
+class FigureWidget(StaticView, ipw.VBox):
     """Controls above a figure that is redrawn whenever a control changes.
 
     `draw(fig, **values)` draws on `fig` (a fresh `matplotlib.figure.Figure`) and returns either a caption
@@ -147,16 +148,18 @@ class FigureWidget(ipw.VBox):
             control.observe(self._on_change, names="value")
         self.refresh()
 
-    def _repr_mimebundle_(self, **kwargs):
+    def _static_view(self):
         """The live widget, plus its current view as an ordinary PNG and its caption as text.
 
         A live front end (JupyterLab, Colab, VS Code) shows the widget; a static view of the stored
         notebook (GitHub, nbviewer, a website, nbconvert) has no widget to run, and shows the figure and
-        the caption of the widget's first view instead.
+        the caption of the widget's first view instead (`widget_compat.StaticView` adds these to the
+        widget's bundle under ipywidgets 7 and 8).
         """
-        data = super()._repr_mimebundle_(**kwargs)
-        data["image/png"] = base64.b64encode(self.image.value).decode("ascii")
-        data["text/plain"] = html.unescape(re.sub(r"<[^>]+>", "", self.caption)) or data.get("text/plain", "")
+        data = {"image/png": base64.b64encode(self.image.value).decode("ascii")}
+        caption = html.unescape(re.sub(r"<[^>]+>", "", self.caption))
+        if caption:
+            data["text/plain"] = caption
         width, height = png_size(self.image.value)
         return data, {"image/png": {"width": width // 2, "height": height // 2}}
 
