@@ -241,6 +241,7 @@ def _progress_bar(total: int, enabled: bool):
         return tqdm(**kwargs)
     if not issubclass(tqdm, notebook_tqdm):
         return tqdm(**kwargs)
+    from ..widget_compat import view_bundle
 
     class StoredBar(notebook_tqdm):
         """A notebook bar whose stored output ends as the bar's final state.
@@ -249,18 +250,21 @@ def _progress_bar(total: int, enabled: bool):
         static view (GitHub, nbviewer, the website, VS Code) shows. The bar is displayed with a
         display id and its output is updated once more on close, so the saved notebook holds
         "400/400" next to the live widget.
+        The bar is published as its raw bundle (`widget_compat.view_bundle`): ipywidgets 7 (Colab's)
+        displays a widget from `_ipython_display_`, which drops the display id, so an update would
+        add a second bar instead of replacing the first.
         """
 
         def __init__(self, **kw):
             from IPython.display import display
             super().__init__(display=False, **kw)
-            self._handle = display(self.container, display_id=True)
+            self._handle = display(view_bundle(self.container), raw=True, display_id=True)
             self.displayed = True
 
         def close(self):
             super().close()
             if getattr(self, "_handle", None) is not None:
-                self._handle.update(self.container)
+                self._handle.update(view_bundle(self.container), raw=True)
                 self._handle = None
 
     return StoredBar(**kwargs)
