@@ -175,6 +175,19 @@ def _blocks(source: str) -> list[list[str]]:
     return blocks
 
 
+def _table_height(block: list[str]) -> float:
+    """A table's rows, each as tall as its most wrapped cell; columns share the width by content length."""
+    rows = [[c.strip() for c in l.strip().strip("|").split("|")] for l in block if not set(l.strip()) <= set("|-: ")]
+    if not rows:
+        return 0.0
+    ncol = max(len(r) for r in rows)
+    longest = [max((_text_width(r[i]) for r in rows if i < len(r)), default=1) + 2 for i in range(ncol)]
+    chars_total = TEXT_WIDTH / (0.5 * 22) - 2 * ncol
+    cols = [max(6.0, chars_total * l / sum(longest)) if sum(longest) > chars_total else l for l in longest]
+    line = 1.4 * 22
+    return sum(max(_wrapped(c, int(cols[i])) for i, c in enumerate(r)) * line + 12 for r in rows)
+
+
 LIST_ITEM = re.compile(r"^\s*([-*+]|\d+[.)])\s+")
 
 
@@ -190,14 +203,18 @@ def markdown_height(source: str, code_cap: int | None = None) -> float:
             n = len([l for l in block if not l.lstrip().startswith("```")])
             h += min(n, code_cap or n) * CODE_LINE + CODE_PAD
         elif first.startswith("|"):
-            rows = [l for l in block if not set(l.strip()) <= set("|-: ")]
-            h += sum(1.6 * TEXT_PX * _wrapped(l, chars) for l in rows)
+            h += _table_height(block)
         elif first.startswith("$$"):
             h += 2.5 * TEXT_LINE
         else:
             items: list[str] = []
+            quote = first.startswith(">")
             for line in block:
                 m = HEADING.match(line.strip())
+                if quote and line.strip() == ">":      # a paragraph break inside a quote
+                    h += MD_BLOCK_GAP
+                    items.append("")
+                    continue
                 if m:
                     size = {1: 2.0, 2: 1.6, 3: 1.3}.get(len(m.group(1)), 1.1) * TEXT_PX
                     h += _wrapped(m.group(2), int(TEXT_WIDTH / (0.55 * size))) * size * 1.25 + 0.5 * size
@@ -206,8 +223,9 @@ def markdown_height(source: str, code_cap: int | None = None) -> float:
                 else:
                     items[-1] += " " + line.strip().lstrip(">").strip()
             for item in items:
-                width = chars - (3 if LIST_ITEM.match(item) else 0)
-                h += TEXT_LINE * _wrapped(item, width)
+                width = chars - (3 if LIST_ITEM.match(item) else 0) - (3 if quote else 0)
+                h += TEXT_LINE * _wrapped(item, width) if item else 0
+            h += 16 if quote else 0
         h += MD_BLOCK_GAP
     return h
 
@@ -223,6 +241,9 @@ def output_height(o) -> float:
         return _text_block(o.text)
     data = o.get("data", {})
     if "image/png" in data:
+        size = o.get("metadata", {}).get("image/png", {})
+        if "height" in size:
+            return size["height"] + 12
         w, h = _png_size(data["image/png"])
         scale = min(1.0, TEXT_WIDTH / w, IMG_MAX_H / h)
         return h * scale + 12
@@ -236,7 +257,8 @@ def output_height(o) -> float:
 def cell_height(cell) -> float:
     if cell.cell_type == "markdown":
         return markdown_height(cell.source)
-    h = _text_block(cell.source) if cell.source.strip() else 0.0
+    shown = cell.source.strip() and not cell.metadata.get("transient", {}).get("remove_source")
+    h = _text_block(cell.source) if shown else 0.0
     return h + sum(output_height(o) for o in cell.get("outputs", []))
 
 
@@ -290,17 +312,43 @@ def _split_table(block: list[str]) -> list[list[str]]:
     """A table too tall for one slide, as several tables under the same header row."""
     if len(block) < 3 or not set(block[1].strip()) <= set("|-: "):
         return [block]
-    header, rows = block[:2], block[2:]
-    per = max(1, int((BUDGET - 60) // (1.6 * TEXT_PX)) - 1)
-    return [header + rows[i:i + per] for i in range(0, len(rows), per)]
+    header, rows, out, cur = block[:2], block[2:], [], []
+    for row in rows:
+        if cur and _table_height(header + cur + [row]) > BUDGET - 60:
+            out.append(header + cur)
+            cur = []
+        cur.append(row)
+    return out + [header + cur] if cur else out
+
+
+def _split_list(block: list[str]) -> list[list[str]]:
+    """A list too tall for one slide, cut between its items."""
+    items: list[list[str]] = []
+    for line in block:
+        if LIST_ITEM.match(line) and not line.startswith(" ") or not items:
+            items.append([line])
+        else:
+            items[-1].append(line)
+    out, cur = [], []
+    for item in items:
+        if cur and markdown_height("\n".join(cur + item)) > BUDGET - 60:
+            out.append(cur)
+            cur = []
+        cur += item
+    return out + [cur] if cur else out
 
 
 def _split_markdown(source: str) -> list[str]:
     """A markdown cell cut before every heading, and between blocks where it would not fit one slide."""
     blocks = []
     for b in _blocks(source):
-        tall = b[0].strip().startswith("|") and markdown_height("\n".join(b)) > BUDGET - 40
-        blocks.extend(_split_table(b) if tall else [b])
+        tall = markdown_height("\n".join(b)) > BUDGET - 40
+        if tall and b[0].strip().startswith("|"):
+            blocks.extend(_split_table(b))
+        elif tall and LIST_ITEM.match(b[0]):
+            blocks.extend(_split_list(b))
+        else:
+            blocks.append(b)
     chunks, cur, cur_h = [], [], 0.0
     for b in blocks:
         text = "\n".join(b).strip("\n")
@@ -338,6 +386,41 @@ def _prepare_outputs(cell) -> None:
     cell.outputs = outputs
 
 
+IMG_MIN_H = 300            # a figure is shrunk to fit next to its code down to this height, then moves
+
+
+def _fit_code_cell(cell) -> list:
+    """A code cell taller than a slide: its figures shrunk to fit beside its code, or else its outputs on
+    the next sub-slide (a copy of the cell that shows only the outputs)."""
+    if cell_height(cell) <= BUDGET:
+        return [cell]
+    pngs = [o for o in cell.outputs if "image/png" in o.get("data", {})]
+    rest = cell_height(cell) - sum(output_height(o) for o in pngs)
+    if pngs:
+        room = (BUDGET - rest) / len(pngs) - 12
+        if room >= IMG_MIN_H:
+            for o in pngs:
+                w, h = _png_size(o.data["image/png"])
+                scale = min(1.0, TEXT_WIDTH / w, room / h)
+                o.setdefault("metadata", {})["image/png"] = {"width": int(w * scale), "height": int(h * scale)}
+            return [cell]
+    groups, cur = [], []          # the outputs, as few output-only cells as fit a sub-slide each
+    for o in cell.outputs:
+        if cur and sum(map(output_height, cur + [o])) > BUDGET:
+            groups.append(cur)
+            cur = []
+        cur.append(o)
+    groups += [cur] if cur else []
+    pieces = []
+    for group in groups:
+        piece = copy.deepcopy(cell)
+        piece.metadata["transient"] = {"remove_source": True}
+        piece.source, piece.outputs = "", group
+        pieces.append(piece)
+    cell.outputs = []
+    return [cell] + pieces
+
+
 def _drop_badges(source: str) -> str:
     """Without badge images (fetched from the network) and the Binder/Colab launch line (no use on a slide)."""
     lines = [BADGE.sub("", line).rstrip() for line in source.splitlines() if not LAUNCH.search(line)]
@@ -359,7 +442,7 @@ def prepare(nb):
         elif cell.cell_type == "code":
             cell.source = _strip_nbval_marker(cell.source)
             _prepare_outputs(cell)
-            cells.append(cell)
+            cells.extend(_fit_code_cell(cell) if not skip_reason(cell) else [cell])
         else:
             cells.append(cell)
     for i, c in enumerate(cells):      # fresh ids: a cut cell's pieces must not share one
