@@ -142,6 +142,19 @@ def cjk_families(env: dict | None = None) -> set[str]:
     return {name.strip() for line in out.splitlines() for name in line.split(",") if name.strip()}
 
 
+def env_without_cjk_font(tmp: Path) -> dict | None:
+    """Environment for a Chromium whose fontconfig knows only DejaVu: no font with Chinese glyphs, as on many Linux
+    machines and containers (Chinese then comes out as tofu unless a page brings its own font). None when no DejaVu
+    folder is found to build that font set from."""
+    dejavu = [d for d in ("/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/dejavu") if os.path.isdir(d)]
+    if not dejavu:
+        return None
+    conf = Path(tmp) / "fonts.conf"
+    conf.write_text('<?xml version="1.0"?>\n<!DOCTYPE fontconfig SYSTEM "fonts.dtd">\n<fontconfig>\n'
+                    f"  <dir>{dejavu[0]}</dir>\n  <cachedir>{Path(tmp) / 'fontconfig-cache'}</cachedir>\n</fontconfig>\n")
+    return {**os.environ, "FONTCONFIG_FILE": str(conf)}
+
+
 def tofu(page, root: str, families: set[str], limit: int = 60) -> tuple[int, list[str]]:
     """(elements checked, problems): each checked element's Chinese characters must be drawn by fonts that
     cover Chinese. Chromium reports the fonts it used for an element's text (DevTools' CSS domain); with no

@@ -359,15 +359,12 @@ def test_notebook_runs_clean_and_its_widgets_respond_in_jupyterlab(notebook, bro
 
 def test_the_tofu_check_fails_when_chromium_has_no_chinese_font(browser, chromium_path, cjk_families, tmp_path):
     """The check can fail: a Chromium whose fontconfig knows only DejaVu draws 中文 as tofu, and it is reported."""
-    dejavu = [d for d in ("/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/dejavu") if os.path.isdir(d)]
-    if not dejavu:
+    no_cjk = ld.env_without_cjk_font(tmp_path)
+    if no_cjk is None:
         pytest.skip("no DejaVu font folder to build a font set without Chinese from")
-    conf = tmp_path / "fonts.conf"
-    conf.write_text('<?xml version="1.0"?>\n<!DOCTYPE fontconfig SYSTEM "fonts.dtd">\n<fontconfig>\n'
-                    f"  <dir>{dejavu[0]}</dir>\n  <cachedir>{tmp_path / 'cache'}</cachedir>\n</fontconfig>\n")
     html = "<div class='jp-Notebook'><p>编码器与解码器 greedy: 我是学生</p><p>plain English</p></div>"
     results = {}
-    for name, env in (("system", dict(os.environ)), ("no Chinese font", {**os.environ, "FONTCONFIG_FILE": str(conf)})):
+    for name, env in (("system", dict(os.environ)), ("no Chinese font", no_cjk)):
         # a second Chromium from the session's Playwright (a second Playwright cannot start in this thread)
         other = browser.browser_type.launch(executable_path=chromium_path, headless=True, args=ld.CHROMIUM_ARGS, env=env)
         try:
