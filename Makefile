@@ -35,7 +35,7 @@ START := $(shell date +%s)
 STAMP_LAB  := $(VENV)/.installed-lab
 STAMP_TEST := $(VENV)/.installed-test
 
-.PHONY: help lab lab-zh test test-slow test-browser test-browser-full test-portability test-portability-claims test-portability-nbval test-portability-full bench bench-training bench-kv-cache bench-notebooks install install-test torch notebook notebooks exercises slides hub-env test-hub hub-capacity site test-site
+.PHONY: help lab lab-zh test test-slow test-browser test-browser-full test-portability test-portability-claims test-portability-nbval test-portability-full bench bench-training bench-kv-cache bench-notebooks install install-test torch test-widgets-7 notebook notebooks exercises slides hub-env test-hub hub-capacity site test-site
 
 help:
 	@echo "make lab    open the course in JupyterLab (creates .venv and installs on first run)"
@@ -46,6 +46,7 @@ help:
 	@echo "make test-portability  nbval under two other CPU profiles and the claim tests over seeds (CI runs it)"
 	@echo "make test-slow  the slower checks CI runs after make test, in two lanes (portability, browser, ...)"
 	@echo "make test-portability-full  nbval under five CPU profiles, claims under two (about 3x as long)"
+	@echo "make test-widgets-7  the widget tests and every lesson, headless, under ipywidgets 7.7 (Colab's) in .venv-ipyw7"
 	@echo "make bench  python -m transformer_lesson.bench (from-scratch modules vs PyTorch's)"
 	@echo "make bench-training  training time to 98% held-out accuracy vs nn.Transformer"
 	@echo "make bench-kv-cache  cost per generated token with and without the KV cache, at several lengths"
@@ -108,7 +109,7 @@ test: $(STAMP_TEST)
 	  if compgen -G "$$d/*.ipynb" >/dev/null; then dirs="$$dirs $$d"; fi; \
 	done; \
 	TL_BROWSER_NOTEBOOKS="$(BROWSER_SUBSET)" TL_BROWSER_FONTS="$(BROWSER_FONTS)" $(BIN)/python -m pytest -n $(JOBS) --dist loadscope \
-	  -m "not claims" $(NBVAL_ARGS) tests $$dirs; rc=$$?; \
+	  -m "not claims and not executes_notebooks" $(NBVAL_ARGS) tests $$dirs; rc=$$?; \
 	echo "make test: total wall time $$(( $$(date +%s) - $(START) )) s"; \
 	if [ $$rc -ne 0 ] && [ $$rc -ne 5 ]; then exit $$rc; fi
 
@@ -160,6 +161,26 @@ test-slow: $(STAMP_TEST)
 
 test-portability-full: $(STAMP_TEST)
 	$(BIN)/python tools/portability.py $(if $(PROFILES),--profiles $(PROFILES))
+
+# ipywidgets 7.7 (what Colab ships) beside the 8.x of .venv: a second venv, VENV7, with ipywidgets 7.7.*, torch as
+# `make torch` installs it, and the package with its test extra; there, every widget test (marker `widgets`, set
+# by tests/conftest.py: builds, moves, displays or reads a widget) and every lesson run top to bottom in a fresh
+# kernel (tests/test_lessons_headless.py: no error, every widget's output carries its PNG first view).
+# JupyterLab 4 cannot draw ipywidgets 7 widgets, so this kernel-side run is the check; make test covers 8.x.
+VENV7 ?= .venv-ipyw7
+IPYWIDGETS7 ?= 7.7
+JOBS7 ?= $(JOBS)
+STAMP_7 := $(VENV7)/.installed-test
+$(STAMP_7): pyproject.toml
+	@$(MAKE) --no-print-directory torch VENV=$(VENV7)
+	$(VENV7)/bin/python -m pip install "ipywidgets==$(IPYWIDGETS7).*" -e '.[test]'
+	touch $@
+
+test-widgets-7: $(STAMP_7)
+	TL_EXPECT_IPYWIDGETS=$(IPYWIDGETS7) $(VENV7)/bin/python -m pytest -n $(JOBS7) --dist load -p no:cacheprovider \
+	  -m widgets --ignore=tests/browser --ignore=tests/site tests; rc=$$?; \
+	echo "make test-widgets-7: total wall time $$(( $$(date +%s) - $(START) )) s (ipywidgets $$($(VENV7)/bin/python -c 'import ipywidgets; print(ipywidgets.__version__)'))"; \
+	exit $$rc
 
 bench: $(STAMP_LAB)
 	$(BIN)/python -m transformer_lesson.bench
@@ -243,7 +264,7 @@ $(HUB_PROXY): tools/hub_proxy/package.json tools/hub_proxy/package-lock.json
 hub-env: $(STAMP_HUB) $(HUB_PROXY)
 
 test-hub: hub-env
-	TL_HUB_TEST=1 timeout -s INT 660 $(HUB_VENV)/bin/python -m pytest tests/hub -p no:cacheprovider --timeout 600; \
+	TL_HUB_TEST=1 timeout 660 $(HUB_VENV)/bin/python -m pytest tests/hub -p no:cacheprovider --timeout 600; \
 	  rc=$$?; echo "make test-hub: total wall time $$(( $$(date +%s) - $(START) )) s"; exit $$rc
 
 hub-capacity: hub-env

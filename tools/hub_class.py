@@ -45,6 +45,15 @@ MARKER = "TL_HUB_RUN"
 LOOPBACK = "127.0.0.1"
 
 
+def interruptible() -> None:
+    """Make SIGINT and SIGTERM raise KeyboardInterrupt, so that `finally: hub.stop()` runs when the run is
+    interrupted or timed out (`timeout` sends SIGTERM; a shell starts background jobs with SIGINT ignored)."""
+    def stop(signum, frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind((LOOPBACK, 0))
@@ -328,6 +337,11 @@ class Kernel:
     def memory(self) -> dict:
         info = psutil.Process(self.pid()).memory_full_info()
         return {"rss": info.rss, "pss": getattr(info, "pss", info.rss), "uss": info.uss}
+
+    def cpu_seconds(self) -> float:
+        """CPU time the kernel has used so far, all its threads (user + system)."""
+        times = psutil.Process(self.pid()).cpu_times()
+        return times.user + times.system
 
     def shutdown(self) -> None:
         try:
