@@ -541,8 +541,16 @@ def _relative(path: Path, start: Path) -> str:
     return Path(os.path.relpath(path, start)).as_posix()
 
 
+def _repo_relative(nb_path: Path) -> Path:
+    """The notebook's path inside the repository (a notebook elsewhere: its name, as an English lesson)."""
+    try:
+        return nb_path.resolve().relative_to(ROOT)
+    except ValueError:
+        return Path(nb_path.name)
+
+
 def deck_path(nb_path: Path, out: Path) -> Path:
-    rel = nb_path.resolve().relative_to(ROOT)
+    rel = _repo_relative(nb_path)
     return out / rel.parent / (rel.stem + ".slides.html")
 
 
@@ -563,7 +571,7 @@ def export(nb_path: Path, out: Path) -> Path:
     deck = deck_path(nb_path, out)
     deck.parent.mkdir(parents=True, exist_ok=True)
     static = out / STATIC
-    lang = "zh" if nb_path.resolve().relative_to(ROOT).parts[0] == "zh" else "en"
+    lang = "zh" if _repo_relative(nb_path).parts[0] == "zh" else "en"
     c = Config()
     c.SlidesExporter.reveal_url_prefix = _relative(static / "reveal.js", deck.parent)
     c.SlidesExporter.reveal_theme = "white"
@@ -573,14 +581,14 @@ def export(nb_path: Path, out: Path) -> Path:
     c.SlidesExporter.reveal_height = str(HEIGHT)
     c.SlidesExporter.reveal_scroll = False
     c.SlidesExporter.mathjax_url = _relative(static / "mathjax" / "es5" / "tex-chtml-full.js", deck.parent)
+    c.SlidesExporter.language_code = lang          # ISO 639-1, as nbconvert requires
     c.SlidesExporter.exclude_input_prompt = True
     c.SlidesExporter.exclude_output_prompt = True
     c.SlidesExporter.extra_template_basedirs = [str(TEMPLATE_DIR)]
     c.SlidesExporter.template_name = TEMPLATE_NAME
     exporter = SlidesExporter(config=c)
     body, _ = exporter.from_notebook_node(prepare(nb), resources={
-        "metadata": {"name": nb_path.stem}, "language_code": "zh-Hans" if lang == "zh" else "en",
-        "slides_lang": lang})
+        "metadata": {"name": nb_path.stem}})
     deck.write_text(body, encoding="utf-8")
     return deck
 
@@ -662,7 +670,7 @@ def check_deck(deck: Path, nb) -> DeckReport:
     want = expected_slides(nb)
     if p.horizontal != want:
         problems.append(f"{p.horizontal} horizontal slides, expected {want} (one per '#'/'##' heading of the lesson)")
-    imgs = {src.split(",", 1)[1] for src in p.imgs if src.startswith("data:image/png;base64,")}
+    imgs = {"".join(src.split(",", 1)[1].split()) for src in p.imgs if src.startswith("data:image/png;base64,")}
     for i, fig in enumerate(stored_figures(nb)):
         if fig not in imgs:
             problems.append(f"stored figure {i + 1} (image/png) is not shown as an <img> in the deck")
