@@ -35,7 +35,7 @@ START := $(shell date +%s)
 STAMP_LAB  := $(VENV)/.installed-lab
 STAMP_TEST := $(VENV)/.installed-test
 
-.PHONY: help lab lab-zh test test-slow test-browser test-browser-full test-portability test-portability-claims test-portability-nbval test-portability-full bench bench-training bench-kv-cache bench-notebooks install install-test torch test-widgets-7 notebook notebooks exercises slides hub-env test-hub hub-capacity site test-site
+.PHONY: help lab lab-zh test test-slow test-fresh-kernel test-browser test-browser-full test-portability test-portability-claims test-portability-nbval test-portability-full bench bench-training bench-kv-cache bench-notebooks install install-test torch test-widgets-7 notebook notebooks exercises slides hub-env test-hub hub-capacity site test-site
 
 help:
 	@echo "make lab    open the course in JupyterLab (creates .venv and installs on first run)"
@@ -43,6 +43,7 @@ help:
 	@echo "make test   run the tests (same install, plus the test extra; the seed sweep is in test-portability)"
 	@echo "make test-browser  every lesson in JupyterLab in headless Chromium, widgets moved (editions alternate; CI runs it)"
 	@echo "make test-browser-full  every lesson and solution of both editions in JupyterLab"
+	@echo "make test-fresh-kernel  a fresh venv with only a kernel runs lesson 01 through its install cell"
 	@echo "make test-portability  nbval under two other CPU profiles and the claim tests over seeds (CI runs it)"
 	@echo "make test-slow  the slower checks CI runs after make test, in two lanes (portability, browser, ...)"
 	@echo "make test-portability-full  nbval under five CPU profiles, claims under two (about 3x as long)"
@@ -58,6 +59,7 @@ help:
 	@echo "make site   the course as a website, both editions, in _site/ (open _site/index.html)"
 	@echo "make test-site  make site, then every page of it in headless Chromium (no CJK system font)"
 	@echo "make slides  every lesson of both editions as slides in _slides/ (NB=notebooks/03_....ipynb for one)"
+	@echo "make test-slides  build two decks and check them, then open them in headless Chromium offline"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -109,9 +111,16 @@ test: $(STAMP_TEST)
 	  if compgen -G "$$d/*.ipynb" >/dev/null; then dirs="$$dirs $$d"; fi; \
 	done; \
 	TL_BROWSER_NOTEBOOKS="$(BROWSER_SUBSET)" TL_BROWSER_FONTS="$(BROWSER_FONTS)" $(BIN)/python -m pytest -n $(JOBS) --dist loadscope \
-	  -m "not claims and not executes_notebooks" $(NBVAL_ARGS) tests $$dirs; rc=$$?; \
+	  -m "not claims and not executes_notebooks and not fresh_kernel" $(NBVAL_ARGS) tests $$dirs; rc=$$?; \
 	echo "make test: total wall time $$(( $$(date +%s) - $(START) )) s"; \
 	if [ $$rc -ne 0 ] && [ $$rc -ne 5 ]; then exit $$rc; fi
+
+# The install cell at the top of every notebook (tools/first_cell.py), as Colab, VS Code or a hub without the
+# course meets it: a fresh venv with only ipykernel + nbclient runs lesson 01 of a copy of the repository top
+# to bottom, the first cell installing the copy (torch TORCH from the CPU index); then the cell again does
+# nothing. Slow (it installs torch), so not in make test; it prints each step's time.
+test-fresh-kernel: $(STAMP_TEST)
+	$(BIN)/python -m pytest -p no:cacheprovider -s -m fresh_kernel tests/test_fresh_kernel.py
 
 # Notebooks in JupyterLab in headless Chromium: run all, move every widget's controls, no tofu in Chinese
 # text (CI runs test-browser after make test).
@@ -235,6 +244,11 @@ slides: $(STAMP_LAB) $(SLIDES_ASSETS)
 	@$(BIN)/python -c "import nbconvert" 2>/dev/null || $(PIP) install nbconvert
 	$(BIN)/python tools/slides.py --assets $(SLIDES_NPM)/node_modules $(NB)
 	@echo "make slides: total wall time $$(( $$(date +%s) - $(START) )) s"
+
+# The slides' tests: tests/test_slides.py (two decks built and checked; also part of make test) and, with
+# reveal.js from npm, tests/browser/test_slides_browser.py (the decks in headless Chromium, network refused).
+test-slides: $(STAMP_TEST) $(SLIDES_ASSETS)
+	TL_SLIDES_BROWSER=1 $(BIN)/python -m pytest -p no:cacheprovider tests/test_slides.py tests/browser/test_slides_browser.py
 
 # A class on one JupyterHub (docs/teaching.md, "A class on one JupyterHub"): a real JupyterHub on 127.0.0.1
 # with configurable-http-proxy, eight simulated students who pull the course through an nbgitpuller link
