@@ -7,7 +7,7 @@ What it does, in order:
    index.md (README.md / README.zh.md), notebooks/, exercises/, solutions/ (notebooks/ ... or zh/notebooks/ ...),
    docs/teaching.md (docs/teaching.md / docs/teaching.zh.md), docs/claims.md, docs/terminology.md. Links
    between the pages are rewritten for the staged paths; a link to the other edition goes to ../<other>/,
-   a link to a file that is no page (LICENSE, CONTRIBUTING.md) to the repository;
+   a link to a file that is no page (LICENSE, CONTRIBUTING.md) to the repository. A widget output shows its stored first view (image/png) with its text caption below (static_view);
 2. runs Sphinx (myst-nb, sphinx-book-theme; site/conf.py) on both, in parallel, and copies the pages into <out>/en and <out>/zh;
    nothing executes (nb_execution_mode = "off"): pages show the outputs stored in the notebooks;
 3. copies MathJax 3 (from the django-static-mathjax package) to <out>/_mathjax, so no page needs a CDN;
@@ -20,6 +20,8 @@ The site needs no server beyond static files and works from file:// too. The cou
 from __future__ import annotations
 
 import argparse
+import html
+import json
 import os
 import posixpath
 import re
@@ -171,8 +173,9 @@ def _page_map() -> dict:
 
 
 def stage(lang: str, dst: Path, repo_url: str) -> None:
-    """Write one edition's Sphinx source tree: copies of its notebooks (mtimes kept, so Sphinx rebuilds only
-    what changed) and its markdown pages with links rewritten, the home page ending with the navigation."""
+    """Write one edition's Sphinx source tree: its notebooks as pages show them (static_view) and its markdown
+    pages with links rewritten, the home page ending with the navigation. A file is rewritten only when its
+    content changed, so Sphinx rebuilds only those pages."""
     ed = EDITIONS[lang]
     page_map = _page_map()
     wanted = pages(lang)
@@ -187,8 +190,9 @@ def stage(lang: str, dst: Path, repo_url: str) -> None:
         if not src.is_file():
             raise SiteError(f"{source} is missing: the site's {lang} edition shows it as {staged}")
         if staged.endswith(".ipynb"):
-            if not out.exists() or out.stat().st_mtime_ns != src.stat().st_mtime_ns:
-                shutil.copy2(src, out)
+            view = json.dumps(static_view(json.loads(src.read_text(encoding="utf-8"))), ensure_ascii=False)
+            if not out.exists() or out.read_text(encoding="utf-8") != view:  # unchanged: Sphinx keeps its page
+                out.write_text(view, encoding="utf-8")
             continue
         text = rewrite_links(src.read_text(encoding="utf-8"), source, staged, lang, page_map, repo_url)
         if staged == "index.md":
@@ -198,6 +202,37 @@ def stage(lang: str, dst: Path, repo_url: str) -> None:
                 text += f"\n\n```{{toctree}}\n:hidden:\n:caption: {caption}\n\n" + "\n".join(entries) + "\n```\n"
         if not out.exists() or out.read_text(encoding="utf-8") != text:
             out.write_text(text, encoding="utf-8")
+
+
+WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+_REPR = re.compile(r"^[A-Za-z_][\w.]*\(")  # a widget's repr, e.g. FigureWidget(children=(...: no caption
+
+
+def static_view(nb: dict) -> dict:
+    """The notebook as a page shows it (the staged copy; the repository's notebook is not touched): a widget output
+    that stores its first view as image/png shows that image, and its text/plain caption below it as text (the live
+    widget draws the caption as HTML under the figure; without a kernel there is no live widget). The caption is
+    also the image's alt text."""
+    for cell in nb.get("cells", []):
+        outputs, caption_alt = [], None
+        for out in cell.get("outputs", []):
+            data = out.get("data", {})
+            if WIDGET_MIME not in data or "image/png" not in data:
+                outputs.append(out)
+                continue
+            plain = data.get("text/plain", "")
+            caption = ("".join(plain) if isinstance(plain, list) else plain).strip()
+            outputs.append({"output_type": "display_data", "data": {"image/png": data["image/png"]},
+                            "metadata": out.get("metadata", {})})
+            if caption and not _REPR.match(caption):
+                outputs.append({"output_type": "display_data", "metadata": {}, "data": {
+                    "text/html": f'<p class="tl-widget-caption">{html.escape(caption)}</p>'}})
+                caption_alt = caption_alt or caption
+        if "outputs" in cell:
+            cell["outputs"] = outputs
+        if caption_alt:
+            cell.setdefault("metadata", {}).setdefault("mystnb", {}).setdefault("image", {})["alt"] = caption_alt
+    return nb
 
 
 def sphinx(lang: str, src: Path, out: Path) -> subprocess.Popen:

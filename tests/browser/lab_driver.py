@@ -149,9 +149,15 @@ def env_without_cjk_font(tmp: Path) -> dict | None:
     dejavu = [d for d in ("/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/dejavu") if os.path.isdir(d)]
     if not dejavu:
         return None
+    # the system's rules (generic families such as sans-serif -> DejaVu Sans; not the user's or the machine's own
+    # configuration, which may add folders), but only DejaVu's folder of fonts
+    conf_d = Path("/etc/fonts/conf.d")
+    rules = "".join(f"  <include ignore_missing=\"yes\">{f}</include>\n" for f in sorted(conf_d.glob("*.conf"))
+                    if not re.search(r"user|local", f.name)) if conf_d.is_dir() else ""
     conf = Path(tmp) / "fonts.conf"
     conf.write_text('<?xml version="1.0"?>\n<!DOCTYPE fontconfig SYSTEM "fonts.dtd">\n<fontconfig>\n'
-                    f"  <dir>{dejavu[0]}</dir>\n  <cachedir>{Path(tmp) / 'fontconfig-cache'}</cachedir>\n</fontconfig>\n")
+                    f"  <dir>{dejavu[0]}</dir>\n{rules}  <cachedir>{Path(tmp) / 'fontconfig-cache'}</cachedir>\n"
+                    "</fontconfig>\n")
     return {**os.environ, "FONTCONFIG_FILE": str(conf)}
 
 

@@ -31,6 +31,13 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _fresh_artifacts():
+    """Screenshots of this session only (tests/artifacts/site/)."""
+    import shutil
+    shutil.rmtree(ld.ARTIFACTS.parent / "site", ignore_errors=True)
+
+
 class _Quiet(http.server.SimpleHTTPRequestHandler):
     def log_message(self, *args):
         pass

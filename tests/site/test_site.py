@@ -135,6 +135,11 @@ def test_page(page_path, context, site_url):
             shown, stored = sum(i["output"] for i in images), _stored_images(notebook)
             assert shown == stored, (f"{page_path}: {shown} images in cell outputs, but "
                                      f"{notebook.relative_to(REPO)} stores {stored} image outputs")
+            nb = build_site.static_view(json.loads(notebook.read_text(encoding="utf-8")))
+            captions = [o["data"]["text/html"] for c in nb["cells"] for o in c.get("outputs", [])
+                        if "tl-widget-caption" in o.get("data", {}).get("text/html", "")]
+            assert page.locator(".cell_output .tl-widget-caption").count() == len(captions), \
+                f"{page_path}: the widget captions stored in {notebook.relative_to(REPO)} are not all shown"
 
         # ---- Chinese text drawn by the site's web font (this Chromium has no Chinese system font) ----
         text = page.locator("body").inner_text()
@@ -220,3 +225,43 @@ def test_the_font_check_fails_without_the_web_font(context, site_url):
     checked, problems = results["font withheld"]
     assert checked >= 10 and len(problems) == checked, problems
     assert all("DejaVu" in p or "no font" in p for p in problems), problems[:3]
+
+
+def _first_widget_image(notebook: Path) -> int:
+    """Index, among the notebook's image outputs, of the first widget cell's stored first view."""
+    nb = json.loads(notebook.read_text(encoding="utf-8"))
+    k = 0
+    for cell in nb["cells"]:
+        for out in cell.get("outputs", []):
+            data = out.get("data", {})
+            if any(m in data for m in ("image/png", "image/jpeg", "image/svg+xml")):
+                if ld.WIDGET_MIME in data:
+                    return k
+                k += 1
+    raise AssertionError(f"{notebook}: no widget output with a stored PNG")
+
+
+@pytest.mark.parametrize("page_path", ["en/notebooks/06_encoder_decoder.html", "zh/notebooks/06_encoder_decoder.html",
+                                       "en/notebooks/02_positional_encoding.html", "zh/index.html"])
+def test_screenshots(page_path, context, site_url):
+    """Screenshots to look at (tests/artifacts/site/): a lesson's first widget cell, shown by its stored PNG, in
+    each edition, a page with math, and the Chinese home page; the widget's figure is on screen and loaded."""
+    out = ld.ARTIFACTS.parent / "site"
+    out.mkdir(parents=True, exist_ok=True)
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "__", page_path.removesuffix(".html"))
+    page = context.new_page()
+    try:
+        page.goto(urljoin(site_url, page_path))
+        _settle(page)
+        page.screenshot(path=str(out / f"{name}.png"))
+        notebook = _notebook_of(page_path)
+        if notebook is not None and _widget_cells_with_png(notebook):
+            img = page.locator(".cell_output img").nth(_first_widget_image(notebook))
+            img.scroll_into_view_if_needed()
+            page.evaluate("() => window.scrollBy(0, -120)")
+            assert img.evaluate("i => i.complete && i.naturalWidth > 0")
+            box = img.bounding_box()
+            assert box and box["width"] > 200 and box["height"] > 100, box
+            page.screenshot(path=str(out / f"{name}-widget.png"))
+    finally:
+        page.close()
