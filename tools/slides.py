@@ -366,9 +366,19 @@ def _split_markdown(source: str) -> list[str]:
     return chunks or [source]
 
 
+def _projected_size(o) -> None:
+    """A figure as large as the canvas allows (up to its own pixels): the notebook's display size (half the
+    pixels of a retina figure) is made for a laptop screen, too small to read from the back of a room."""
+    w, h = _png_size(o.data["image/png"])
+    scale = min(1.0, TEXT_WIDTH / w, IMG_MAX_H / h)
+    o.setdefault("metadata", {})["image/png"] = {"width": int(w * scale), "height": int(h * scale)}
+
+
 def _prepare_outputs(cell) -> None:
     outputs = []
     for o in cell.get("outputs", []):
+        if "image/png" in o.get("data", {}):
+            _projected_size(o)
         data = o.get("data")
         if data is not None and WIDGET_VIEW in data:
             data = dict(data)
