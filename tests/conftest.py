@@ -1,4 +1,7 @@
-"""Shared fixtures."""
+"""Shared fixtures, and the `widgets` marker."""
+import inspect
+import re
+
 import matplotlib
 import pytest
 
@@ -28,3 +31,19 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
         terminalreporter.section("claims: the rate at which each holds over seeds")
         for row in rows:
             terminalreporter.write_line(row)
+
+
+# ---- the widget tests (make test-widgets-7 runs them under ipywidgets 7.7) --------------------------------
+def pytest_collection_modifyitems(config, items):
+    """Mark `widgets` every test whose name or code mentions a widget (it builds, moves, displays or reads one),
+    so `make test-widgets-7` runs them all under ipywidgets 7.7 and a new widget test joins without a list."""
+    for item in items:
+        function = getattr(item, "function", None)
+        if function is None:                      # an nbval cell: make test runs those under 8.x
+            continue
+        try:
+            source = inspect.getsource(function)
+        except (OSError, TypeError):
+            source = ""
+        if re.search(r"widget", item.name + source, re.IGNORECASE):
+            item.add_marker("widgets")
