@@ -60,6 +60,14 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def off_loopback(rows: list[tuple[str, str, str]]) -> list[tuple[str, str, str]]:
+    """The (process, local, remote) socket rows of ClassHub.connections() that leave loopback, or listen
+    on every interface (0.0.0.0, ::)."""
+    def loop(ip: str) -> bool:
+        return ip.startswith("127.") or ip in ("::1", "::ffff:127.0.0.1")
+    return [r for r in rows if not loop(r[1]) or (r[2] and not loop(r[2]))]
+
+
 def git(*args: str, cwd: Path | None = None) -> str:
     return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout
 
