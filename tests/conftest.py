@@ -34,9 +34,15 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
 
 
 # ---- the widget tests (make test-widgets-7 runs them under ipywidgets 7.7) --------------------------------
+# A test that builds, moves or displays a widget at run time: calls a lesson's `widgets.*_widget(...)`, builds a
+# FigureWidget, or runs the training progress bar (a test module all about widgets sets `pytestmark` itself).
+# Tests that only read stored notebooks do not depend on the ipywidgets version and stay in make test alone.
+USES_WIDGETS = re.compile(r"\bwidgets\.\w+_widget\(|\bFigureWidget\(draw|\b_progress_bar\(")
+
+
 def pytest_collection_modifyitems(config, items):
-    """Mark `widgets` every test whose name or code mentions a widget (it builds, moves, displays or reads one),
-    so `make test-widgets-7` runs them all under ipywidgets 7.7 and a new widget test joins without a list."""
+    """Mark `widgets` every test whose code uses a widget (USES_WIDGETS), so `make test-widgets-7` runs them
+    all under ipywidgets 7.7 and a new widget test joins without a list."""
     for item in items:
         function = getattr(item, "function", None)
         if function is None:                      # an nbval cell: make test runs those under 8.x
@@ -45,5 +51,5 @@ def pytest_collection_modifyitems(config, items):
             source = inspect.getsource(function)
         except (OSError, TypeError):
             source = ""
-        if re.search(r"widget", item.name + source, re.IGNORECASE):
+        if USES_WIDGETS.search(source):
             item.add_marker("widgets")

@@ -26,7 +26,7 @@ GLOBS = os.environ.get("TL_HEADLESS_NOTEBOOKS", "notebooks/*.ipynb").split(",")
 NOTEBOOKS = sorted({p for pattern in GLOBS for p in ROOT.glob(pattern.strip())})
 PROBE = "import sys, ipywidgets\nprint(sys.prefix, ipywidgets.__version__)"
 
-pytestmark = pytest.mark.executes_notebooks
+pytestmark = [pytest.mark.executes_notebooks, pytest.mark.widgets]
 
 
 def widget_output_problems(index: int, cell) -> list[str]:

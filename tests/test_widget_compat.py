@@ -19,6 +19,7 @@ from transformer_lesson.drawing import FigureWidget
 from transformer_lesson.widget_compat import IPYWIDGETS_VERSION, WIDGET_VIEW, StaticView, view_bundle
 
 PNG = b"\x89PNG"
+pytestmark = pytest.mark.widgets
 
 
 @contextmanager
@@ -167,3 +168,30 @@ def test_the_checks_above_can_fail():
         with pytest.MonkeyPatch.context() as mp:
             mp.setenv("TL_EXPECT_IPYWIDGETS", "6.0")
             test_the_installed_ipywidgets_is_the_one_this_run_is_meant_for()
+
+
+def test_every_lesson_widget_is_built_by_a_test_the_7_7_run_selects():
+    """Each `*_widget` a lesson exports is called by a test function that tests/conftest.py marks `widgets`."""
+    import ast
+    import importlib
+    from pathlib import Path
+
+    from conftest import USES_WIDGETS
+
+    root = Path(__file__).resolve().parents[1]
+    marked = []                                   # source of every test function the marker selects
+    for path in sorted((root / "tests").glob("test_lesson_*.py")):
+        source = path.read_text(encoding="utf-8")
+        for node in ast.parse(source).body:
+            if isinstance(node, ast.FunctionDef) and node.name.startswith("test_"):
+                segment = ast.get_source_segment(source, node)
+                if USES_WIDGETS.search(segment):
+                    marked.append(segment)
+    builders = []
+    for path in sorted((root / "transformer_lesson" / "lessons").glob("lesson*/widgets.py")):
+        module = importlib.import_module(f"transformer_lesson.lessons.{path.parent.name}.widgets")
+        builders += [name for name in module.__all__ if name.endswith("_widget")]
+    assert len(builders) >= 10, builders
+    untested = [name for name in builders if not any(f"widgets.{name}(" in segment for segment in marked)]
+    assert not untested, f"no test the ipywidgets 7.7 run selects builds {untested}"
+    assert not USES_WIDGETS.search("def test_reads_stored_notebooks():\n    assert _has_widget(cell)")
