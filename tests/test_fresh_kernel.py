@@ -24,6 +24,7 @@ import sys
 import time
 from pathlib import Path
 
+import nbformat
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -69,7 +70,7 @@ def _copy_of_the_repository(dest: Path) -> Path:
 
 
 def _outputs(cell) -> str:
-    return "".join(o.get("text", "") or o.get("data", {}).get("text/plain", "") for o in cell.get("outputs", []))
+    return "".join(o.get("text", "") or o.get("data", {}).get("text/plain", "") for o in cell.get("outputs", []))  # nbformat joins
 
 
 def _errors(nb) -> list[str]:
@@ -83,6 +84,7 @@ def test_a_fresh_kernel_runs_a_lesson_through_its_install_cell(tmp_path):
     timings = {}
     env = {**os.environ, "PIP_RETRIES": "0", "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
     env.pop("VIRTUAL_ENV", None)
+    env.pop("PYTHONPATH", None)  # nothing of this checkout may leak in (each python below runs outside it)
     constraints = tmp_path / "constraints.txt"
     constraints.write_text(_torch_requirement() + "\n", encoding="utf-8")
     env["PIP_CONSTRAINT"] = str(constraints)
@@ -94,7 +96,7 @@ def test_a_fresh_kernel_runs_a_lesson_through_its_install_cell(tmp_path):
     subprocess.run([python, "-m", "pip", "install", "-q", "ipykernel", "nbclient"], check=True, env=env)
     bare = subprocess.run([python, "-c", "import importlib.util as u; print([m for m in ('transformer_lesson', "
                            "'torch', 'jupyterlab') if u.find_spec(m)])"], check=True, env=env,
-                          capture_output=True, text=True).stdout.strip()
+                          capture_output=True, text=True, cwd=tmp_path).stdout.strip()
     assert bare == "[]", f"the fresh venv should hold only a kernel, found {bare}"
     timings["venv with only ipykernel + nbclient"] = time.time() - start
 
@@ -108,7 +110,7 @@ def test_a_fresh_kernel_runs_a_lesson_through_its_install_cell(tmp_path):
                               capture_output=True, text=True)
         assert done.returncode == 0, done.stderr[-3000:]
         timings[f"nbclient: {which}"] = json.loads(done.stdout.strip().splitlines()[-1])["seconds"]
-        return json.loads(out.read_text(encoding="utf-8"))
+        return nbformat.read(out, as_version=4)
 
     # 2. the whole lesson, the first cell installing the copy
     ran = run("all")
@@ -116,12 +118,17 @@ def test_a_fresh_kernel_runs_a_lesson_through_its_install_cell(tmp_path):
     first = _outputs(code[0])
     assert f"Installing the course (transformer_lesson) from {repo}" in first, first
     assert "Installed. Run the next cell." in first, first
+    timing = code[0].metadata.get("execution", {})
+    if timing:  # nbclient's timestamps: the install cell's own share of the run
+        from datetime import datetime
+        stamp = lambda key: datetime.fromisoformat(timing[key].replace("Z", "+00:00"))  # noqa: E731
+        timings["  of which the install cell"] = (stamp("shell.execute_reply") - stamp("iopub.execute_input")).total_seconds()
     assert not _errors(ran), _errors(ran)
     assert all(c.get("execution_count") for c in code), "a code cell did not run"
     installed = subprocess.run([python, "-c", "import torch, transformer_lesson, importlib.util as u; "
                                 "print(transformer_lesson.__file__, torch.__version__, torch.version.cuda, "
                                 "u.find_spec('jupyterlab') is None)"], check=True, env=env, capture_output=True,
-                               text=True).stdout.split()
+                               text=True, cwd=tmp_path).stdout.split()
     assert installed[0].startswith(str(repo)), f"not the editable copy: {installed[0]}"
     assert installed[2] == "None", f"torch {installed[1]} is a CUDA build ({installed[2]}); expected the CPU one"
     assert installed[3] == "True", "JupyterLab was installed: it is the `lab` extra, not a runtime dependency"

@@ -1,8 +1,9 @@
 """The house style of the stored notebooks, which their (removed) generator scripts used to enforce.
 
 Every notebook in notebooks/ and solutions/:
-- setup first: the first code cell, with only markdown before it, calls `setup()` imported from
-  `transformer_lesson.notebook`;
+- install, then setup: the first code cell, with only markdown before it, is the install cell (it defines
+  and calls `install_course()`; tests/test_first_cell.py checks it is the text tools/first_cell.py
+  generates), and the second calls `setup()` imported from `transformer_lesson.notebook`;
 - widget cells marked: a code cell that shows a widget (a stored widget view, or a `*_widget(...)` /
   `FigureWidget(...)` call) starts with `# NBVAL_IGNORE_OUTPUT` and, on the next line, `# (why ...)`;
 - every other code cell compared: it ran (execution counts 1, 2, 3, ... top to bottom, as from a fresh
@@ -99,23 +100,32 @@ def _shows_widget(cell) -> bool:
 
 # ---- the rules: each returns a list of problems ---------------------------------------------------------
 
+def _defines_and_calls(tree, name: str) -> bool:
+    return (any(isinstance(n, ast.FunctionDef) and n.name == name for n in tree.body)
+            and any(isinstance(n, ast.Expr) and isinstance(n.value, ast.Call) and isinstance(n.value.func, ast.Name)
+                    and n.value.func.id == name for n in tree.body))
+
+
 def setup_first(nb) -> list[str]:
     code = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"]
-    if not code:
-        return ["no code cell: expected the setup cell"]
-    first = nb.cells[code[0]]
-    problems = [f"cell {i} ({c.cell_type}) comes before the setup cell" for i, c in enumerate(nb.cells[:code[0]])
+    if len(code) < 2:
+        return ["fewer than two code cells: expected the install cell, then the setup cell"]
+    problems = [f"cell {i} ({c.cell_type}) comes before the install cell" for i, c in enumerate(nb.cells[:code[0]])
                 if c.cell_type != "markdown"]
     try:
-        tree = ast.parse(_python(first.source))
+        install = ast.parse(_python(nb.cells[code[0]].source))
+        tree = ast.parse(_python(nb.cells[code[1]].source))
     except SyntaxError as error:
-        return problems + [f"cell {code[0]} (first code cell) does not parse: {error}"]
+        return problems + [f"the install or the setup cell does not parse: {error}"]
+    if not _defines_and_calls(install, "install_course"):
+        problems.append(f"cell {code[0]} (first code cell) must be the install cell (python tools/first_cell.py --write)")
+    first = code[1]
     imported = any(isinstance(n, ast.ImportFrom) and n.module == "transformer_lesson.notebook"
                    and any(a.name == "setup" and a.asname is None for a in n.names) for n in ast.walk(tree))
     called = any(isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == "setup"
                  for n in ast.walk(tree))
     if not (imported and called):
-        problems.append(f"cell {code[0]} (first code cell) must `from transformer_lesson.notebook import setup` "
+        problems.append(f"cell {first} (second code cell) must `from transformer_lesson.notebook import setup` "
                         "and call `setup()`")
     return problems
 
@@ -228,7 +238,7 @@ def _read(path: Path):
 
 
 @pytest.mark.parametrize("path", EXECUTED, ids=_ids)
-def test_the_setup_cell_comes_first(path):
+def test_the_install_cell_then_the_setup_cell_come_first(path):
     assert not setup_first(_read(path)), f"{path.name}: {setup_first(_read(path))}"
 
 
@@ -284,17 +294,19 @@ def _cell(kind: str, source: str, **fields):
 
 def _lesson():
     """Lesson 01 of a two-lesson course, following every rule."""
-    widget = _cell("code", f"{MARKER}\n# (a live widget)\nwidgets.attention_row_widget(w, t)", execution_count=3)
-    widget.outputs = [nbformat.v4.new_output("execute_result", execution_count=3, data={
+    widget = _cell("code", f"{MARKER}\n# (a live widget)\nwidgets.attention_row_widget(w, t)", execution_count=4)
+    widget.outputs = [nbformat.v4.new_output("execute_result", execution_count=4, data={
         WIDGET_VIEW: {"model_id": "0" * 32, "version_major": 2, "version_minor": 0}, "text/plain": "FigureWidget()"})]
     trained = _cell("code", f"{MARKER}\n# (printed numbers come from training: ...)\nloss = train()\nassert loss < 1",
-                    execution_count=4)
+                    execution_count=5)
     nb = nbformat.v4.new_notebook()
     nb.cells = [
         _cell("md", "# 01 · Self-attention (自注意力)\n\nIntro."),
-        _cell("code", "%matplotlib inline\nfrom transformer_lesson.notebook import setup\nsetup()", execution_count=1),
+        _cell("code", "# Makes this kernel ready\ndef install_course():\n    pass\n\n\ninstall_course()",
+              execution_count=1),
+        _cell("code", "%matplotlib inline\nfrom transformer_lesson.notebook import setup\nsetup()", execution_count=2),
         _cell("md", "## 1 · Scores (注意力分数)\n\n### Play: a query"),
-        _cell("code", "print(1)", execution_count=2),
+        _cell("code", "print(1)", execution_count=3),
         _cell("md", "## 2 · Masks (C3)"),
         widget,
         trained,
@@ -334,43 +346,58 @@ def _setup_not_first(nb):
 
 
 def _no_setup_call(nb):
-    nb.cells[1].source = "from transformer_lesson.notebook import setup"
+    nb.cells[2].source = "from transformer_lesson.notebook import setup"
+    return nb
+
+
+def _no_install_cell(nb):
+    del nb.cells[1]
+    return nb
+
+
+def _install_cell_not_called(nb):
+    nb.cells[1].source = "def install_course():\n    pass"
+    return nb
+
+
+def _setup_before_install(nb):
+    nb.cells[1], nb.cells[2] = nb.cells[2], nb.cells[1]
     return nb
 
 
 def _unmarked_widget(nb):
-    nb.cells[5].source = "widgets.attention_row_widget(w, t)"
+    nb.cells[6].source = "widgets.attention_row_widget(w, t)"
     return nb
 
 
 def _marker_without_reason(nb):
-    nb.cells[5].source = f"{MARKER}\nwidgets.attention_row_widget(w, t)"
+    nb.cells[6].source = f"{MARKER}\nwidgets.attention_row_widget(w, t)"
     return nb
 
 
 def _widget_call_without_stored_view(nb):
-    nb.cells[5].outputs = []
-    nb.cells[5].source = "explorer = widgets.d_k_scaling_widget()\nexplorer"
+    nb.cells[6].outputs = []
+    nb.cells[6].source = "explorer = widgets.d_k_scaling_widget()\nexplorer"
     return nb
 
 
 def _ignored_without_known_reason(nb):
-    nb.cells[3].source = f"{MARKER}\n# (it looked different)\nprint(1)"
+    nb.cells[4].source = f"{MARKER}\n# (it looked different)\nprint(1)"
     return nb
 
 
 def _skipped(nb):
-    nb.cells[3].source = "# NBVAL_SKIP\nprint(1)"
+    nb.cells[4].source = "# NBVAL_SKIP\nprint(1)"
     return nb
 
 
 def _tagged(nb):
-    nb.cells[3].metadata["tags"] = ["nbval-ignore-output"]
+    nb.cells[4].metadata["tags"] = ["nbval-ignore-output"]
     return nb
 
 
 def _not_executed(nb):
-    nb.cells[3].execution_count = None
+    nb.cells[4].execution_count = None
     return nb
 
 
@@ -385,12 +412,12 @@ def _title_without_chinese(nb):
 
 
 def _unnumbered_section(nb):
-    nb.cells[4].source = "## Masks"
+    nb.cells[5].source = "## Masks"
     return nb
 
 
 def _section_numbers_skip(nb):
-    nb.cells[4].source = "## 3 · Masks"
+    nb.cells[5].source = "## 3 · Masks"
     return nb
 
 
@@ -411,12 +438,13 @@ def _next_names_the_wrong_lesson(nb):
 
 
 def _code_after_recap(nb):
-    nb.cells.append(_cell("code", "print(2)", execution_count=5))
+    nb.cells.append(_cell("code", "print(2)", execution_count=6))
     return nb
 
 
 @pytest.mark.parametrize("rule, breaks", [
-    ("setup", _setup_not_first), ("setup", _no_setup_call),
+    ("setup", _setup_not_first), ("setup", _no_setup_call), ("setup", _no_install_cell),
+    ("setup", _install_cell_not_called), ("setup", _setup_before_install),
     ("widget", _unmarked_widget), ("widget", _marker_without_reason), ("widget", _widget_call_without_stored_view),
     ("compared", _ignored_without_known_reason), ("compared", _skipped), ("compared", _tagged),
     ("compared", _not_executed),

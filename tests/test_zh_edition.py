@@ -2,8 +2,8 @@
 
 For every notebook of notebooks/, solutions/ and exercises/ there is one of the same name under zh/, and
 - its code cells are the English code cells in the same order, token for token, once comments and string
-  literals are set aside (they are the reader's language: comments, printed labels, docstrings), and the
-  first cell's `setup(lang="zh")` is read as `setup()`; cell tags and nbgrader metadata are the same;
+  literals are set aside (they are the reader's language: comments, printed labels, docstrings, the install
+  cell's messages), and the setup cell's `setup(lang="zh")` is read as `setup()`; cell tags and nbgrader metadata are the same;
 - every compared code cell prints the same numbers in both editions (a data string translated by
   mistake, "I am a student" -> "我是学生", changes the ids, the shapes or the results and fails here);
 - every multi-digit or decimal number of an English lesson's prose appears in its Chinese prose;
@@ -121,8 +121,9 @@ def test_the_chinese_code_cells_are_the_english_ones(pair):
 
 @pytest.mark.parametrize("pair", [p for p in PAIRS if p[0].parent.name != "exercises"], ids=_ids)
 def test_the_chinese_setup_cell_chooses_chinese(pair):
-    first = code_cells(_read(pair[1]))[0].source
-    assert re.search(r"\bsetup\(lang=\"zh\"\)", first), f"the first code cell must call setup(lang=\"zh\"):\n{first}"
+    setup_cell = code_cells(_read(pair[1]))[1].source  # the second code cell: the first is the install cell
+    assert re.search(r"\bsetup\(lang=\"zh\"\)", setup_cell), (
+        f"the setup cell (second code cell) must call setup(lang=\"zh\"):\n{setup_cell}")
 
 
 @pytest.mark.parametrize("pair", [p for p in PAIRS if p[0].parent.name != "exercises"], ids=_ids)

@@ -8,6 +8,8 @@ For each `SRC_DIR/*.ipynb`, nbgrader's `ClearSolutions` replaces every region be
 `LockCells` marks the checker cells read-only, and nbconvert's `ClearOutputPreprocessor` drops outputs
 and execution counts (and run timestamps). The nbgrader cell metadata stays, so a teacher can still
 collect and auto-grade the exercise notebooks. No nbgrader course directory is needed.
+The install cell (tools/first_cell.py), the first code cell of every solution, carries no nbgrader
+metadata: it comes over as it is, not locked, so a learner in Colab or VS Code can run it (or delete it).
 
 nbgrader is a development dependency (the `test` extra of pyproject.toml), not part of a learner's
 install: learners only open exercises/, which is committed.

@@ -10,7 +10,8 @@ A lesson's minutes are the sum of
 - reading its code: 10 lines a minute (a learner reads a line, and its printed output, before moving on);
 - looking at each figure for 30 s, playing with each widget for 2 minutes, and answering each
   "Predict" prompt for 1 minute and each "Think" question for 2 minutes;
-rounded to the nearest 5 minutes. The exercise's minutes are the sum of the "Time about N min" badges of
+rounded to the nearest 5 minutes. The install cell and the Binder / Colab line under the title
+(tools/first_cell.py) are not lesson material and are not counted. The exercise's minutes are the sum of the "Time about N min" badges of
 the lesson's exercise notebook. Each lesson states both in the line under its title:
 `*About N minutes (reading and running it), plus about M minutes for the exercise. ...*`, and the tour's
 map (notebooks/00_tour.ipynb, `| NN | topic | ... | N min |`) gives the same N.
@@ -30,6 +31,9 @@ from pathlib import Path
 import nbformat
 
 ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT / "tools") not in sys.path:
+    sys.path.insert(0, str(ROOT / "tools"))
+from first_cell import LINKS_LINE, is_install_cell  # noqa: E402  (the generated cell and links line)
 WORDS_PER_MINUTE = 130
 HANZI_PER_MINUTE = 250
 CODE_LINES_PER_MINUTE = 10
@@ -88,8 +92,10 @@ def estimate(path: Path) -> Estimate:
     nb = nbformat.read(path, as_version=4)
     words = hanzi = code = figures = widgets = predicts = thinks = 0
     for cell in nb.cells:
+        if is_install_cell(cell):
+            continue
         if cell.cell_type == "markdown":
-            text = _prose(cell.source)
+            text = _prose(LINKS_LINE.sub("", cell.source))
             hanzi += len(HANZI.findall(text))
             words += len([w for w in HANZI.sub(" ", text).split() if re.search(r"[A-Za-z0-9]", w)])
             predicts += cell.source.count("**Predict (先猜一猜):**") + cell.source.count("**先猜一猜 (Predict):**")
