@@ -83,7 +83,7 @@ def project_urls(repo: Path = REPO) -> dict[str, str]:
     the links to files that are no page) and Homepage (this website)."""
     text = (repo / "pyproject.toml").read_text(encoding="utf-8")
     try:
-        import tomllib
+        import tomllib  # novermin (Python 3.11+)
     except ImportError:  # Python 3.10: the [project.urls] table holds only `Key = "value"` lines
         section = re.search(r"^\[project\.urls\]\s*$(.*?)(?=^\[|\Z)", text, re.M | re.S)
         urls = dict(re.findall(r'^\s*(\w+)\s*=\s*"([^"]*)"', section.group(1), re.M)) if section else {}
@@ -101,7 +101,7 @@ def requirements(repo: Path = REPO) -> list[str]:
     pyproject.toml's `site` extra and the Chinese font package of the runtime dependencies."""
     text = (repo / "pyproject.toml").read_text(encoding="utf-8")
     try:
-        import tomllib
+        import tomllib  # novermin (Python 3.11+)
     except ImportError:  # Python 3.10: the lists hold one quoted requirement per line
         def listed(name):
             block = re.search(rf"^{name} = \[(.*?)^\]", text, re.M | re.S)

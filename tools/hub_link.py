@@ -12,9 +12,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tomllib
 from pathlib import Path
 from urllib.parse import quote, urlencode, urlsplit
+
+try:
+    import tomllib  # novermin (Python 3.11+)
+except ModuleNotFoundError:  # Python 3.10: the backport, which the test extra installs there
+    import tomli as tomllib
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_NOTEBOOK = "notebooks/00_tour.ipynb"
