@@ -338,6 +338,12 @@ def _split_list(block: list[str]) -> list[list[str]]:
     return out + [cur] if cur else out
 
 
+def _introduced(block: str) -> bool:
+    """A display formula, a code block or a table: it reads on from the paragraph before it."""
+    first = block.lstrip("\n").split("\n", 1)[0]
+    return first.strip().startswith(("$$", "```", "|")) or first.startswith("    ")
+
+
 def _split_markdown(source: str) -> list[str]:
     """A markdown cell cut before every heading, and between blocks where it would not fit one slide."""
     blocks = []
@@ -357,8 +363,13 @@ def _split_markdown(source: str) -> list[str]:
         # cut before a heading, or when the slide is full (never right after a heading: it keeps its first block)
         heading_only = len(cur) == 1 and HEADING.match(cur[0].strip()) and "\n" not in cur[0].strip()
         if cur and (starts_heading or (cur_h + h > BUDGET - 40 and not heading_only)):
+            # a formula, listing or table moves with the sentence that introduces it ("... is:")
+            carry = []
+            if (not starts_heading and len(cur) > 1 and _introduced(text) and not HEADING.match(cur[-1].strip())
+                    and markdown_height(cur[-1]) + h <= BUDGET - 40):
+                carry = [cur.pop()]
             chunks.append("\n\n".join(cur))
-            cur, cur_h = [], 0.0
+            cur, cur_h = carry, sum(map(markdown_height, carry))
         cur.append(text)
         cur_h += h
     if cur:
