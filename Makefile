@@ -35,7 +35,7 @@ START := $(shell date +%s)
 STAMP_LAB  := $(VENV)/.installed-lab
 STAMP_TEST := $(VENV)/.installed-test
 
-.PHONY: help lab lab-zh test test-slow test-fresh-kernel test-browser test-browser-full test-portability test-portability-claims test-portability-nbval test-portability-full bench bench-training bench-kv-cache bench-notebooks install install-test torch test-widgets-7 notebook notebooks exercises slides hub-env test-hub hub-capacity site test-site
+.PHONY: help lab lab-zh test test-slow test-fresh-kernel test-browser test-browser-full test-portability test-portability-claims test-portability-nbval test-portability-full bench bench-training bench-kv-cache bench-notebooks install install-test torch test-widgets-7 test-python-deps notebook notebooks exercises slides hub-env test-hub hub-capacity site test-site
 
 help:
 	@echo "make lab    open the course in JupyterLab (creates .venv and installs on first run)"
@@ -48,6 +48,7 @@ help:
 	@echo "make test-slow  the slower checks CI runs after make test, in two lanes (portability, browser, ...)"
 	@echo "make test-portability-full  nbval under five CPU profiles, claims under two (about 3x as long)"
 	@echo "make test-widgets-7  the widget tests and every lesson, headless, under ipywidgets 7.7 (Colab's) in .venv-ipyw7"
+	@echo "make test-python-deps  every dependency resolves as wheels for Python 3.10-3.13 (pip, metadata only)"
 	@echo "make bench  python -m transformer_lesson.bench (from-scratch modules vs PyTorch's)"
 	@echo "make bench-training  training time to 98% held-out accuracy vs nn.Transformer"
 	@echo "make bench-kv-cache  cost per generated token with and without the KV cache, at several lengths"
@@ -182,7 +183,7 @@ JOBS7 ?= $(JOBS)
 STAMP_7 := $(VENV7)/.installed-test
 $(STAMP_7): pyproject.toml
 	@$(MAKE) --no-print-directory torch VENV=$(VENV7)
-	$(VENV7)/bin/python -m pip install "ipywidgets==$(IPYWIDGETS7).*" -e '.[test]'
+	$(VENV7)/bin/python -m pip install -U "pip>=25.3" "ipywidgets==$(IPYWIDGETS7).*" -e '.[test]'
 	touch $@
 
 test-widgets-7: $(STAMP_7)
@@ -190,6 +191,13 @@ test-widgets-7: $(STAMP_7)
 	  -m widgets --ignore=tests/browser --ignore=tests/site tests; rc=$$?; \
 	echo "make test-widgets-7: total wall time $$(( $$(date +%s) - $(START) )) s (ipywidgets $$($(VENV7)/bin/python -c 'import ipywidgets; print(ipywidgets.__version__)'))"; \
 	exit $$rc
+
+# Every dependency a wheel for every Python the course promises (pyproject.toml's classifiers, 3.10-3.13), without
+# those interpreters: pip resolves what make test installs, plus TORCH, for each version on Linux x86-64, reading
+# only the wheels' metadata (tools/python_deps.py; pip >= 25.3, which VENV7 has). tests/test_python_versions.py
+# (in make test) checks the code itself against 3.10's grammar and the modules 3.12 and 3.13 removed.
+test-python-deps: $(STAMP_7)
+	$(VENV7)/bin/python tools/python_deps.py --also "$(TORCH)"
 
 bench: $(STAMP_LAB)
 	$(BIN)/python -m transformer_lesson.bench
@@ -278,7 +286,7 @@ $(HUB_PROXY): tools/hub_proxy/package.json tools/hub_proxy/package-lock.json
 hub-env: $(STAMP_HUB) $(HUB_PROXY)
 
 test-hub: hub-env
-	TL_HUB_TEST=1 timeout 660 $(HUB_VENV)/bin/python -m pytest tests/hub -p no:cacheprovider --timeout 600; \
+	TL_HUB_TEST=1 timeout -k 60 660 $(HUB_VENV)/bin/python -m pytest tests/hub -p no:cacheprovider --timeout 600; \
 	  rc=$$?; echo "make test-hub: total wall time $$(( $$(date +%s) - $(START) )) s"; exit $$rc
 
 hub-capacity: hub-env

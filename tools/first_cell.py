@@ -117,7 +117,7 @@ def repository_url(pyproject: Path = ROOT / "pyproject.toml") -> str:
     """`[project.urls] Repository` of pyproject.toml: https://github.com/OWNER/NAME."""
     text = Path(pyproject).read_text(encoding="utf-8")
     try:
-        import tomllib
+        import tomllib  # novermin (Python 3.11+)
     except ImportError:  # Python 3.10: the [project.urls] table holds only `Key = "value"` lines
         section = re.search(r"^\[project\.urls\]\s*$(.*?)(?=^\[|\Z)", text, re.M | re.S)
         urls = dict(re.findall(r'^\s*(\w+)\s*=\s*"([^"]*)"', section.group(1), re.M)) if section else {}
