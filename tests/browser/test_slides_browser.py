@@ -3,7 +3,7 @@ disk with every network request refused, as in a classroom without one, and walk
 
 Checks: no request leaves the machine, no console error, no slide's content runs past the 1280x720 canvas,
 the formulas are typeset (MathJax, local), the Chinese text is drawn with a font that has Chinese glyphs,
-the speaker view (`s`) opens. Screenshots of a few slides go to tests/artifacts/slides/.
+the speaker view (`s`) opens, a Predict prompt's answer waits for the next key press. Screenshots of a few slides go to tests/artifacts/slides/.
 
 The decks need reveal.js from npm, which `make test-slides` (and `make slides`) installs once into
 .cache/slides-npm; under plain `make test` this module is skipped and says so.
@@ -169,3 +169,19 @@ def test_negative_control_the_walk_sees_overflow_and_the_route_sees_a_cdn(decks,
     bad.write_text(html, encoding="utf-8")
     offline.open(bad)
     assert any("unpkg.com" in url for url in offline.refused)
+
+
+def test_a_predict_prompt_shows_its_answer_on_the_next_key_press(decks, offline):
+    """The cells answering a Predict are fragments: the arrow key first shows them, on the same slide."""
+    page = offline.open(decks["zh"])
+    first = page.evaluate("""() => { const f = document.querySelector('.reveal .slides .fragment');
+                                      const s = f.closest('section'); const i = Reveal.getIndices(s);
+                                      Reveal.slide(i.h, i.v, -1); return i; }""")
+    page.wait_for_timeout(300)
+    hidden = "document.querySelectorAll('section.present .fragment:not(.visible)').length"
+    before = page.evaluate(hidden)
+    assert before > 0 and "先猜一猜" in page.inner_text("section.present")
+    page.keyboard.press("ArrowRight")
+    page.wait_for_timeout(300)
+    assert page.evaluate("Reveal.getIndices()")["h"] == first["h"]
+    assert page.evaluate(hidden) == before - 1
