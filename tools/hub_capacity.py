@@ -101,9 +101,12 @@ def main(argv: list[str] | None = None) -> int:
         with cf.ThreadPoolExecutor(len(students)) as pool:
             list(pool.map(lambda sk: sk[0].run_notebook(path01, kernel=sk[1], stop_after=1), zip(students, kernels)))
         print_memory("kernel, idle after the setup cell", [kernel_mem(k) for k in kernels])
+        cpu_setup = [k.cpu_seconds() for k in kernels]
         with cf.ThreadPoolExecutor(len(students)) as pool:
             t01 = list(pool.map(lambda sk: sk[0].run_notebook(path01, kernel=sk[1]), zip(students, kernels)))
         print_memory("kernel after lesson 01", [kernel_mem(k) for k in kernels])
+        cpu_01 = statistics.median(k.cpu_seconds() - c for k, c in zip(kernels, cpu_setup))
+        print(f"  (CPU time of a kernel: setup cell {statistics.median(cpu_setup):.1f} s, lesson 01 {cpu_01:.1f} s)")
         for kernel in kernels:
             kernel.shutdown()
         print(f"  (lesson 01, {args.students} at once: {min(r['seconds'] for r in t01):.0f}-"
