@@ -338,6 +338,9 @@ def build(out: Path) -> None:
     for lang in EDITIONS:
         shutil.rmtree(out / lang, ignore_errors=True)
         shutil.copytree(STAGE / "html" / lang, out / lang, ignore=shutil.ignore_patterns(".buildinfo", ".doctrees"))
+        for staged, source in pages(lang).items():  # the download button gives the course's own notebook
+            if staged.endswith(".ipynb") and (out / lang / "_sources" / staged).is_file():
+                shutil.copyfile(REPO / source, out / lang / "_sources" / staged)
     copy_mathjax(out)
     count, size = subset_font(out)
     (out / "index.html").write_text(HOME, encoding="utf-8")

@@ -167,6 +167,12 @@ def test_page(page_path, context, site_url):
         back = re.search(r'class="tl-lang-switch[^"]*" href="([^"]+)"', (SITE / rel).read_text(encoding="utf-8"))
         assert back and urljoin(target, back.group(1)) == page.url, f"{rel}: its language switch does not lead back"
 
+        # ---- the download button gives the repository's notebook, as it is ----
+        if notebook is not None:
+            download = page.locator('a[href*="_sources/"][href$=".ipynb"]').first.get_attribute("href")
+            assert (SITE / urljoin(here, download)).read_bytes() == notebook.read_bytes(), \
+                f"{page_path}: its download button does not give {notebook.relative_to(REPO)} as it is"
+
         # ---- launch buttons on a notebook page: Binder and Colab, for this notebook, in the course's repository ----
         if notebook is not None:
             repo_url = build_site.project_urls()["Repository"].rstrip("/")
