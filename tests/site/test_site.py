@@ -33,7 +33,18 @@ import lab_driver as ld  # noqa: E402
 
 SITE = Path(os.environ.get("TL_SITE_DIR", REPO / "_site")).resolve()  # as in conftest.py
 
-WEB_FONT_FAMILY = {"Noto Sans SC"}  # the family name inside the subset the site serves
+
+
+def _web_font_family() -> set[str]:
+    """The family name inside the font subset the site serves (what Chromium reports for text drawn with it)."""
+    path = SITE / "_fonts" / build_site.FONT_NAME
+    if not path.is_file():
+        return set()
+    from fontTools.ttLib import TTFont
+    return {TTFont(str(path))["name"].getDebugName(1)}
+
+
+WEB_FONT_FAMILY = _web_font_family() if os.environ.get("TL_SITE_TEST") == "1" else set()
 HAN = re.compile(r"[\u4e00-\u9fff]")
 
 
@@ -108,6 +119,7 @@ JS_IMAGES = """() => [...document.images].map(i => ({src: i.getAttribute('src'),
 
 def test_the_site_is_built_with_both_editions():
     assert PAGES, f"no page in {SITE}: run `make site`"
+    assert WEB_FONT_FAMILY == {"Noto Sans SC"}, f"the site's Chinese font: {WEB_FONT_FAMILY or 'missing'}"
     for lang in build_site.EDITIONS:
         expected = {f"{lang}/{p.rsplit('.', 1)[0]}.html" for p in build_site.pages(lang)}
         missing = sorted(expected - set(PAGES))
