@@ -232,6 +232,19 @@ def test_the_widget_checks_above_can_fail(tmp_path):
     assert cleaner.cleaned(text, "tiny.ipynb") != text
 
 
+
+def test_split_prints_are_stored_as_one_stream_per_name():
+    """A loaded kernel flushes one cell's prints in several stream outputs; the cleaner joins neighbours."""
+    out = nbformat.v4.new_output
+    cell = nbformat.v4.new_code_cell("print(1); print(2)", outputs=[
+        out("stream", name="stdout", text="1\n"), out("stream", name="stdout", text="2\n"),
+        out("stream", name="stderr", text="w\n"), out("stream", name="stdout", text="3\n")])
+    nb = nbformat.v4.new_notebook(cells=[cell])
+    text = cleaner.cleaned(nbformat.writes(nb), "tiny.ipynb")
+    stored = nbformat.reads(text, as_version=4).cells[0].outputs
+    assert [(o.name, o.text) for o in stored] == [("stdout", "1\n2\n"), ("stderr", "w\n"), ("stdout", "3\n")]
+    assert cleaner.cleaned(text, "tiny.ipynb") == text
+
 LESSONS_BOTH_EDITIONS = sorted((ROOT / "notebooks").glob("*.ipynb")) + sorted((ROOT / "zh" / "notebooks").glob("*.ipynb"))
 ALL_STORED = EXECUTED + sorted((ROOT / "zh").glob("*/*.ipynb"))
 PROGRESS = re.compile(r"(\d+)/(\d+) \[")

@@ -9,6 +9,9 @@
   top to bottom, then each model's references depth-first; models no view reaches come last, ordered
   by their content). The same outputs therefore store the same ids, and the state, whose keys are
   written sorted, keeps the order in which the models appear.
+- Split streams: a kernel under load flushes one cell's printing in several `stream` outputs; consecutive
+  outputs of the same stream (stdout, stderr) are joined into one, as an unloaded run stores them (nbval
+  joins them too before comparing), so the stored form does not depend on the machine's load.
 - Key order: the file is written by nbformat (keys sorted, one-space indent), so a notebook saved by
   another tool is rewritten in the same canonical form.
 
@@ -138,11 +141,25 @@ def stable_widget_ids(nb, notebook_name: str) -> None:
         nb.metadata.widgets = nbformat.from_dict(_rename(nb.metadata.widgets, mapping, pattern))
 
 
+def joined_streams(outputs: list) -> list:
+    """Consecutive `stream` outputs of the same name joined into one (their text concatenated)."""
+    joined: list = []
+    for output in outputs:
+        if (output.get("output_type") == "stream" and joined and joined[-1].get("output_type") == "stream"
+                and joined[-1].get("name") == output.get("name")):
+            joined[-1]["text"] = joined[-1]["text"] + output["text"]
+        else:
+            joined.append(output)
+    return joined
+
+
 def cleaned(text: str, notebook_name: str) -> str:
     """The cleaned form of a notebook's JSON text."""
     nb = nbformat.reads(text, as_version=4)
     for cell in nb.cells:
         cell.metadata.pop("execution", None)
+        if cell.cell_type == "code":
+            cell.outputs = joined_streams(cell.outputs)
     stable_widget_ids(nb, notebook_name)
     nbformat.validate(nb)
     return nbformat.writes(nb) + "\n"  # what nbformat.write stores: keys sorted, a final newline
