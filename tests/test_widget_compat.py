@@ -176,9 +176,14 @@ def test_every_lesson_widget_is_built_by_a_test_the_7_7_run_selects():
     import importlib
     from pathlib import Path
 
-    from conftest import USES_WIDGETS
+    import importlib.util
 
     root = Path(__file__).resolve().parents[1]
+    # tests/conftest.py by its path: `import conftest` may find another folder's conftest (tests/hub/)
+    spec = importlib.util.spec_from_file_location("tests_conftest", root / "tests" / "conftest.py")
+    conftest = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(conftest)
+    USES_WIDGETS = conftest.USES_WIDGETS
     marked = []                                   # source of every test function the marker selects
     for path in sorted((root / "tests").glob("test_lesson_*.py")):
         source = path.read_text(encoding="utf-8")
