@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools"))
-from hub_class import (ClassHub, Student, class_link, clone_of, course_repo, off_loopback,  # noqa: E402
+from hub_class import (ClassHub, Student, class_link, clone_of, course_repo, git, off_loopback,  # noqa: E402
                        teacher_commit, temp_workdir)
 
 STUDENTS = 8
@@ -161,6 +161,11 @@ def test_a_students_edit_survives_the_next_pull(klass, report):
     other_nb = other.read_notebook(path)
     assert "".join(other_nb["cells"][0]["source"]).startswith("# Updated by the teacher")
     assert not any(c["source"] == note for c in other_nb["cells"])
+    # how: nbgitpuller committed the editor's change in their clone, then merged the teacher's commits into it
+    editor_log = git("log", "--format=%s", cwd=clone_of(editor, repo)).splitlines()
+    other_log = git("log", "--format=%s", cwd=clone_of(other, repo)).splitlines()
+    assert "Automatic commit by nbgitpuller" in editor_log and "Lesson 01: a new first line" in editor_log
+    assert "Automatic commit by nbgitpuller" not in other_log and other_log[0] == "Lesson 01: a new first line"
     merged = "".join(after["cells"][0]["source"]).startswith("# Updated by the teacher")
     report.append(f"second pull by all {STUDENTS}: {max(r['seconds'] for r in results.values()):.1f} s at most; "
                   f"the editor kept their note; the teacher's README change reached everyone; the teacher's "
