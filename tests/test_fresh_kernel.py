@@ -133,6 +133,10 @@ def test_a_fresh_kernel_runs_a_lesson_through_its_install_cell(tmp_path):
     assert installed[2] == "None", f"torch {installed[1]} is a CUDA build ({installed[2]}); expected the CPU one"
     assert installed[3] == "True", "JupyterLab was installed: it is the `lab` extra, not a runtime dependency"
 
+    artifacts = ROOT / "tests" / "artifacts" / "fresh_kernel"
+    artifacts.mkdir(parents=True, exist_ok=True)
+    nbformat.write(ran, artifacts / Path(LESSON).name)  # the run as the learner saw it (not committed)
+
     # 3. the first cell again, in a new kernel: nothing to do, nothing printed
     again = run("first")
     assert _outputs(again["cells"][0]) == "" and not _errors(again), again["cells"][0].get("outputs")
