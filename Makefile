@@ -35,7 +35,7 @@ START := $(shell date +%s)
 STAMP_LAB  := $(VENV)/.installed-lab
 STAMP_TEST := $(VENV)/.installed-test
 
-.PHONY: help lab lab-zh test test-slow test-fresh-kernel test-browser test-browser-full test-portability test-portability-claims test-portability-nbval test-portability-full bench bench-training bench-kv-cache bench-notebooks install install-test torch test-widgets-7 test-python-deps notebook notebooks exercises slides hub-env test-hub hub-capacity site test-site
+.PHONY: help lab lab-zh test test-slow test-fresh-kernel test-browser test-browser-full test-portability test-portability-claims test-portability-nbval test-portability-full bench bench-training bench-kv-cache bench-notebooks install install-test torch test-widgets-7 test-widgets-7-ci test-python-deps notebook notebooks exercises slides hub-env test-hub hub-capacity site test-site
 
 help:
 	@echo "make lab    open the course in JupyterLab (creates .venv and installs on first run)"
@@ -150,7 +150,7 @@ PROFILES ?=
 # tests/test_zh_edition.py) under the second, and the claim tests over many seeds under one of them. The full matrix (nbval under five
 # profiles, claims under two) is test-portability-full, about three times as long.
 CI_PROFILES ?= scalar-4threads,avx2-1thread
-CI_CLAIMS_PROFILES ?= scalar-4threads
+CI_CLAIMS_PROFILES ?= avx2-1thread
 test-portability: $(STAMP_TEST)
 	$(BIN)/python tools/portability.py --profiles $(if $(PROFILES),$(PROFILES),$(CI_PROFILES)) \
 		--claims-profiles $(CI_CLAIMS_PROFILES) --editions alternate
@@ -160,12 +160,18 @@ test-portability: $(STAMP_TEST)
 test-portability-claims: $(STAMP_TEST)
 	$(BIN)/python tools/portability.py --only claims --profiles $(CI_CLAIMS_PROFILES) --claims-profiles $(CI_CLAIMS_PROFILES)
 
+# test-slow's nbval: the English edition under scalar-4threads here, the Chinese one under avx2-1thread in the
+# ipywidgets 7.7 venv (test-widgets-7-ci), so every lesson also runs under Colab's widgets and prints what it stores.
 test-portability-nbval: $(STAMP_TEST)
-	$(BIN)/python tools/portability.py --only nbval --profiles $(CI_PROFILES) --editions alternate --jobs 1
+	$(BIN)/python tools/portability.py --only nbval --profiles scalar-4threads --editions en
 
 # The slower checks, the second command CI runs after make test: each lane runs its make targets one after
 # another, the lanes side by side (tools/lanes.py prints each part's time and a table at the end).
-SLOW_LANES ?= --lane "test-portability-claims" --lane "test-portability-nbval test-browser"
+# Three lanes on two cores: several parts wait on a browser, a kernel, a hub or the network much of the time.
+# test-python-deps uses test-widgets-7-ci's venv (pip >= 25.3), so it runs after it in the same lane.
+SLOW_LANES ?= --lane "test-portability-claims test-slides" \
+	--lane "test-portability-nbval test-browser test-fresh-kernel test-site" \
+	--lane "test-widgets-7-ci test-python-deps test-hub"
 test-slow: $(STAMP_TEST)
 	$(BIN)/python tools/lanes.py $(SLOW_LANES)
 
@@ -191,6 +197,15 @@ test-widgets-7: $(STAMP_7)
 	  -m widgets --ignore=tests/browser --ignore=tests/site tests; rc=$$?; \
 	echo "make test-widgets-7: total wall time $$(( $$(date +%s) - $(START) )) s (ipywidgets $$($(VENV7)/bin/python -c 'import ipywidgets; print(ipywidgets.__version__)'))"; \
 	exit $$rc
+
+# test-slow's share of the ipywidgets 7.7 check: the widget tests, then the Chinese edition's nbval (every lesson
+# and solution, the same code as the English) under 7.7 and the avx2-1thread profile: each lesson runs top to
+# bottom under Colab's widgets and must print what it stores. test-widgets-7 runs the English lessons headless
+# and checks every widget output's PNG in the fresh kernel (tests/test_lessons_headless.py).
+test-widgets-7-ci: $(STAMP_7)
+	TL_EXPECT_IPYWIDGETS=$(IPYWIDGETS7) $(VENV7)/bin/python -m pytest -n $(JOBS7) --dist load -p no:cacheprovider \
+	  -m "widgets and not executes_notebooks" --ignore=tests/browser --ignore=tests/site tests
+	$(VENV7)/bin/python tools/portability.py --only nbval --profiles avx2-1thread --editions zh
 
 # Every dependency a wheel for every Python the course promises (pyproject.toml's classifiers, 3.10-3.13), without
 # those interpreters: pip resolves what make test installs, plus TORCH, for each version on Linux x86-64, reading

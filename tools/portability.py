@@ -147,10 +147,10 @@ def main(argv=None) -> int:
     parser.add_argument("--only", choices=("nbval", "claims"), help="run only one part")
     parser.add_argument("--claims-profiles", default=",".join(CLAIM_PROFILES),
                         help=f"profiles that also run the claim tests (default {','.join(CLAIM_PROFILES)})")
-    parser.add_argument("--editions", choices=("both", "alternate"), default="both",
+    parser.add_argument("--editions", choices=("both", "alternate", "en", "zh"), default="both",
                         help="nbval over both editions under every profile (default), or alternate: the English "
                              "edition under the 1st, 3rd ... profile and the Chinese one (the same code, "
-                             "tests/test_zh_edition.py) under the 2nd, 4th ...")
+                             "tests/test_zh_edition.py) under the 2nd, 4th ...; or one edition (en, zh) under all")
     parser.add_argument("--describe", action="store_true", help="print what this machine is, and stop")
     args = parser.parse_args(argv)
     if args.describe:
@@ -167,7 +167,7 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory(prefix="portability-") as hook_dir, \
             ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
         (Path(hook_dir) / "sitecustomize.py").write_text(SITECUSTOMIZE)
-        editions = {n: (("en", "zh") if args.editions == "both" else (("en",), ("zh",))[i % 2])
+        editions = {n: {"both": ("en", "zh"), "en": ("en",), "zh": ("zh",)}.get(args.editions, (("en",), ("zh",))[i % 2])
                     for i, n in enumerate(names)}
         done = list(pool.map(lambda task: run_profile(task[0], table[task[0]], [task[1]], Path(hook_dir),
                                                       editions[task[0]]), tasks))
