@@ -31,6 +31,9 @@ import sys
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # tools/course_urls.py, also when loaded by path
+import course_urls  # noqa: E402  (the one reader of [project.urls])
+
 REPO = Path(__file__).resolve().parents[1]
 STAGE = REPO / "build" / "site"
 FONT_NAME = "NotoSansSC-subset.woff2"
@@ -81,14 +84,7 @@ class SiteError(RuntimeError):
 def project_urls(repo: Path = REPO) -> dict[str, str]:
     """pyproject.toml's [project.urls]: Repository (the course's repository, for the launch buttons and
     the links to files that are no page) and Homepage (this website)."""
-    text = (repo / "pyproject.toml").read_text(encoding="utf-8")
-    try:
-        import tomllib  # novermin (Python 3.11+)
-    except ImportError:  # Python 3.10: the [project.urls] table holds only `Key = "value"` lines
-        section = re.search(r"^\[project\.urls\]\s*$(.*?)(?=^\[|\Z)", text, re.M | re.S)
-        urls = dict(re.findall(r'^\s*(\w+)\s*=\s*"([^"]*)"', section.group(1), re.M)) if section else {}
-    else:
-        urls = tomllib.loads(text).get("project", {}).get("urls", {})
+    urls = course_urls.project_urls(repo / "pyproject.toml")
     missing = [k for k in ("Repository", "Homepage") if not urls.get(k)]
     if missing:
         raise SiteError(f"pyproject.toml: [project.urls] has no {' or '.join(missing)}; expected e.g. "

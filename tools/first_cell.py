@@ -31,6 +31,9 @@ from urllib.parse import urlsplit
 
 import nbformat
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # tools/course_urls.py, also when loaded by path
+from course_urls import CourseUrlError, repository_url  # noqa: E402  (the one reader of [project.urls])
+
 ROOT = Path(__file__).resolve().parents[1]
 # Folders whose notebooks carry the install cell (exercises/ get it from solutions/ via make exercises).
 EXECUTED_FOLDERS = ("notebooks", "solutions", "zh/notebooks", "zh/solutions")
@@ -109,27 +112,8 @@ LAUNCH_URL = re.compile(r"(https://mybinder\.org/v2/gh/|https://colab\.research\
                         r"([A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+)/")
 
 
-class FirstCellError(ValueError):
-    """pyproject.toml does not name the repository as this tool needs it."""
-
-
-def repository_url(pyproject: Path = ROOT / "pyproject.toml") -> str:
-    """`[project.urls] Repository` of pyproject.toml: https://github.com/OWNER/NAME."""
-    text = Path(pyproject).read_text(encoding="utf-8")
-    try:
-        import tomllib  # novermin (Python 3.11+)
-    except ImportError:  # Python 3.10: the [project.urls] table holds only `Key = "value"` lines
-        section = re.search(r"^\[project\.urls\]\s*$(.*?)(?=^\[|\Z)", text, re.M | re.S)
-        urls = dict(re.findall(r'^\s*(\w+)\s*=\s*"([^"]*)"', section.group(1), re.M)) if section else {}
-    else:
-        urls = tomllib.loads(text).get("project", {}).get("urls", {})
-    url = urls.get("Repository", "")
-    parts = urlsplit(url)
-    if parts.scheme != "https" or parts.netloc != "github.com" or len(parts.path.strip("/").split("/")) != 2:
-        raise FirstCellError(f"{pyproject}: expected [project.urls] Repository = \"https://github.com/OWNER/NAME\" "
-                             f"(Binder and Colab open GitHub repositories), found {url!r}; set it to the course's "
-                             "repository, then run python tools/first_cell.py --write")
-    return url.rstrip("/")
+# FirstCellError: pyproject.toml does not name the repository as this tool needs it.
+FirstCellError = CourseUrlError
 
 
 def slug(url: str) -> str:

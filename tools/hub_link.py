@@ -15,22 +15,11 @@ import sys
 from pathlib import Path
 from urllib.parse import quote, urlencode, urlsplit
 
-try:
-    import tomllib  # novermin (Python 3.11+)
-except ModuleNotFoundError:  # Python 3.10: the backport, which the test extra installs there
-    import tomli as tomllib
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # tools/course_urls.py, also when loaded by path
+from course_urls import repository_url  # noqa: E402  (the one reader of [project.urls]; a fork changes it there)
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_NOTEBOOK = "notebooks/00_tour.ipynb"
-
-
-def repository_url(pyproject: Path = ROOT / "pyproject.toml") -> str:
-    """The course's repository URL, from pyproject.toml's [project.urls] Repository."""
-    with open(pyproject, "rb") as f:
-        urls = tomllib.load(f).get("project", {}).get("urls", {})
-    if "Repository" not in urls:
-        raise SystemExit(f"{pyproject} has no [project.urls] Repository: add the course's repository URL there.")
-    return urls["Repository"]
 
 
 def clone_folder(repo: str) -> str:
