@@ -33,6 +33,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # tools/course_urls.py, also when loaded by path
 import course_urls  # noqa: E402  (the one reader of [project.urls])
+from widget_outputs import widget_first_view  # noqa: E402  (shared with tools/slides.py)
 
 REPO = Path(__file__).resolve().parents[1]
 STAGE = REPO / "build" / "site"
@@ -200,8 +201,6 @@ def stage(lang: str, dst: Path, repo_url: str) -> None:
             out.write_text(text, encoding="utf-8")
 
 
-WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
-_REPR = re.compile(r"^[A-Za-z_][\w.]*\(")  # a widget's repr, e.g. FigureWidget(children=(...: no caption
 
 
 def static_view(nb: dict) -> dict:
@@ -212,15 +211,13 @@ def static_view(nb: dict) -> dict:
     for cell in nb.get("cells", []):
         outputs, caption_alt = [], None
         for out in cell.get("outputs", []):
-            data = out.get("data", {})
-            if WIDGET_MIME not in data or "image/png" not in data:
+            view = widget_first_view(out)
+            if view is None:
                 outputs.append(out)
                 continue
-            plain = data.get("text/plain", "")
-            caption = ("".join(plain) if isinstance(plain, list) else plain).strip()
-            outputs.append({"output_type": "display_data", "data": {"image/png": data["image/png"]},
-                            "metadata": out.get("metadata", {})})
-            if caption and not _REPR.match(caption):
+            image, caption = view
+            outputs.append(image)
+            if caption:
                 outputs.append({"output_type": "display_data", "metadata": {}, "data": {
                     "text/html": f'<p class="tl-widget-caption">{html.escape(caption)}</p>'}})
                 caption_alt = caption_alt or caption

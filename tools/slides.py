@@ -47,6 +47,9 @@ from pathlib import Path
 
 import nbformat
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # tools/widget_outputs.py, also when loaded by path
+from widget_outputs import WIDGET_VIEW, widget_first_view  # noqa: E402  (shared with tools/build_site.py)
+
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE_DIR = ROOT / "tools" / "slides_template"
 TEMPLATE_NAME = "classroom"
@@ -55,7 +58,6 @@ DEFAULT_ASSETS = ROOT / ".cache" / "slides-npm" / "node_modules"
 LESSON_DIRS = ("notebooks", "zh/notebooks")
 STATIC = "_static"
 
-WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 
 # The canvas every deck is laid out on (reveal scales it to the screen), and the font sizes of
@@ -388,21 +390,20 @@ def _projected_size(o) -> None:
 def _prepare_outputs(cell) -> None:
     outputs = []
     for o in cell.get("outputs", []):
+        view = widget_first_view(o)
+        if view is not None:                       # a widget: its stored first view, its caption under it
+            image, caption = view
+            image = nbformat.from_dict(image)
+            _projected_size(image)
+            outputs.append(image)
+            if caption:
+                outputs.append(nbformat.v4.new_output("stream", name="stdout", text=caption + "\n"))
+            continue
         if "image/png" in o.get("data", {}):
             _projected_size(o)
         data = o.get("data")
-        if data is not None and WIDGET_VIEW in data:
-            data = dict(data)
-            del data[WIDGET_VIEW]
-            caption = data.get("text/plain", "") if "image/png" in data else ""
-            if "image/png" in data:
-                data.pop("text/plain", None)
-            o = nbformat.from_dict({**o, "data": data})
-            outputs.append(o)
-            # the widget's caption (its text repr) under its first view
-            if caption.strip() and not caption.lstrip().startswith(("FigureWidget(", "VBox(", "HBox(")):
-                outputs.append(nbformat.v4.new_output("stream", name="stdout", text=caption.strip() + "\n"))
-            continue
+        if data is not None and WIDGET_VIEW in data:   # a widget with no picture (a progress bar): its text
+            o = nbformat.from_dict({**o, "data": {k: v for k, v in data.items() if k != WIDGET_VIEW}})
         outputs.append(o)
     cell.outputs = outputs
 
