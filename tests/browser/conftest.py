@@ -35,24 +35,15 @@ def chromium_path() -> str:
 @pytest.fixture(scope="session")
 def browser(chromium_path, tmp_path_factory):
     try:
-        from playwright.sync_api import sync_playwright
+        import playwright.sync_api  # noqa: F401  (installed? lab_driver.launched_chromium drives it)
     except ImportError as e:
         unavailable(f"the Python package playwright is not installed ({e}); run `make test`, "
                     f"or `pip install -e '.[test]'`; {ld.INSTALL_HINT}")
     env = dict(os.environ)  # the system's fonts, as on a learner's machine (no font of the test's own)
     start = time.monotonic()
-    pw = sync_playwright().start()
-    try:
-        try:
-            b = pw.chromium.launch(executable_path=chromium_path, headless=True, args=ld.CHROMIUM_ARGS,
-                                   env=env, timeout=60_000)
-        except Exception as e:
-            unavailable(f"Chromium at {chromium_path} did not start: {str(e).splitlines()[0]}; {ld.INSTALL_HINT}")
+    with ld.launched_chromium(chromium_path, env, unavailable) as b:
         TIMINGS.append((f"(Chromium {b.version} start)", {"total": time.monotonic() - start}))
         yield b
-        b.close()
-    finally:
-        pw.stop()
 
 
 @pytest.fixture(scope="session")

@@ -6,6 +6,7 @@ Nothing here downloads a browser: Playwright's Python package drives Debian's `c
 from __future__ import annotations
 
 import ast
+import contextlib
 import json
 import os
 import re
@@ -66,6 +67,27 @@ COPY_IGNORE = shutil.ignore_patterns(
 
 def in_ci() -> bool:
     return os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
+
+
+@contextlib.contextmanager
+def launched_chromium(path: str, env: dict, unavailable):
+    """Headless Chromium at `path` (driven by Playwright's Python package) with the course's arguments and the
+    environment `env` (its fontconfig decides which fonts exist); closed and stopped on exit. A browser that does
+    not start calls `unavailable(message)`, which skips or fails the test (it must raise)."""
+    from playwright.sync_api import sync_playwright
+    pw = sync_playwright().start()
+    try:
+        try:
+            b = pw.chromium.launch(executable_path=path, headless=True, args=CHROMIUM_ARGS, env=env, timeout=60_000)
+        except Exception as e:
+            unavailable(f"Chromium at {path} did not start: {str(e).splitlines()[0]}; {INSTALL_HINT}")
+            raise
+        try:
+            yield b
+        finally:
+            b.close()
+    finally:
+        pw.stop()
 
 
 def find_chromium() -> str | None:

@@ -74,17 +74,11 @@ def browser(no_cjk_env):
     if path is None:
         pytest.fail(f"no Chromium found; {ld.INSTALL_HINT}", pytrace=False)
     try:
-        from playwright.sync_api import sync_playwright
+        import playwright.sync_api  # noqa: F401  (installed? lab_driver.launched_chromium drives it)
     except ImportError as e:
         pytest.fail(f"the Python package playwright is not installed ({e}); run `make test-site`", pytrace=False)
-    pw = sync_playwright().start()
-    try:
-        b = pw.chromium.launch(executable_path=path, headless=True, args=ld.CHROMIUM_ARGS, env=no_cjk_env,
-                               timeout=60_000)
+    with ld.launched_chromium(path, no_cjk_env, lambda message: pytest.fail(message, pytrace=False)) as b:
         yield b
-        b.close()
-    finally:
-        pw.stop()
 
 
 @pytest.fixture(scope="session")
